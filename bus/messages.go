@@ -1,0 +1,70 @@
+package bus
+
+import "time"
+
+// Version is the message format version written by this build. Decoders
+// accept messages of this version and older ones they know how to read.
+const Version = 1
+
+// Job asks a fetcher to run one probe on one monitored connection for one
+// time slot. Its JetStream message id is JobID(), so any number of
+// schedulers produce one job per slot.
+type Job struct {
+	ConnectionID    int64
+	Probe           string
+	Slot            int64     // floor((unix_time - offset) / interval)
+	IntervalSeconds int       // the interval the slot was computed with
+	ScheduledAt     time.Time // start of the slot; a job older than one interval is stale
+}
+
+// Kind says what a batch carries.
+type Kind string
+
+// Batch kinds.
+const (
+	// KindRows carries rows in PostgreSQL COPY text format.
+	KindRows Kind = "rows"
+	// KindStatus carries no rows: it reports that the probe could not
+	// run (unavailable, or failed) so the sink can record it.
+	KindStatus Kind = "status"
+)
+
+// Batch is the result of one probe run on one database (or server). Data
+// holds rows in COPY text format whose columns are Columns, ready for
+// COPY metrics.<probe> (Columns) FROM STDIN.
+//
+// ID is stable for a (connection, probe, slot, database): a job that is
+// redelivered and run again produces a batch with the same ID, which is how
+// the sink stores each sample once. A result too large for one message is
+// split into Parts messages sharing ID and CollectedAt, numbered by Part
+// from 0.
+type Batch struct {
+	ID           string
+	Kind         Kind
+	ConnectionID int64
+	Probe        string
+	Database     string // empty for server-scoped probes
+	CollectedAt  time.Time
+	Part         int
+	Parts        int
+	Rows         int
+	Columns      []string
+	// Hash is the order-independent digest of the rows without their
+	// connection_id, collected_at and database_name, set for change-tracked
+	// probes so the sink can skip a snapshot equal to the last stored one.
+	Hash string
+	// Status fields, for KindStatus: Unavailable is true when the probe's
+	// source is absent (a view or extension), false when it failed.
+	Unavailable bool
+	Reason      string
+	Data        []byte
+}
+
+// Tick is a timer message, such as the daily retention tick. Its message id
+// is Name + "." + Period, so one tick is stored per period however many
+// schedulers publish it.
+type Tick struct {
+	Name   string
+	Period string // e.g. the UTC date 2006-01-02 or a period start
+	At     time.Time
+}

@@ -1,0 +1,230 @@
+package bus
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/stretchr/testify/require"
+)
+
+func TestPublishJobTwiceStoresOne(t *testing.T) {
+	b := openBus(t, testConfig(t))
+	ctx := testCtx(t)
+	j := Job{ConnectionID: 1, Probe: "pg_stat_activity", Slot: 29000000, IntervalSeconds: 60, ScheduledAt: time.Now()}
+	require.NoError(t, b.PublishJob(ctx, j))
+	require.NoError(t, b.PublishJob(ctx, j))
+	require.Equal(t, uint64(1), streamState(t, b, StreamJobs).Msgs)
+
+	j.Slot++
+	require.NoError(t, b.PublishJob(ctx, j))
+	require.Equal(t, uint64(2), streamState(t, b, StreamJobs).Msgs)
+
+	require.ErrorContains(t, b.PublishJob(ctx, Job{Probe: "a.b"}), "subject token")
+}
+
+func TestPublishTickTwiceStoresOne(t *testing.T) {
+	b := openBus(t, testConfig(t))
+	ctx := testCtx(t)
+	tick := Tick{Name: "retention", Period: "2026-01-05", At: time.Date(2026, 1, 5, 0, 5, 0, 0, time.UTC)}
+	require.NoError(t, b.PublishTick(ctx, tick))
+	require.NoError(t, b.PublishTick(ctx, tick))
+	require.Equal(t, uint64(1), streamState(t, b, StreamTimers).Msgs)
+
+	c, err := b.Timers(ctx)
+	require.NoError(t, err)
+	m := fetch(t, c, 1)[0]
+	got, err := DecodeTick(m.Data(), m.Headers())
+	require.NoError(t, err)
+	require.Equal(t, tick, got)
+}
+
+func TestBatchRoundTrip(t *testing.T) {
+	b := openBus(t, testConfig(t))
+	ctx := testCtx(t)
+	rows := rowsBatch(BatchID(7, "pg_stat_all_tables", 99, "my db\n100%"), 64*1024, 200)
+	rows.Database = "my db\n100%"
+	rows.Hash = "9f86d081884c7d65"
+	status := Batch{ID: "7.pg_stat_statements.99", Kind: KindStatus, ConnectionID: 7,
+		Probe: "pg_stat_statements", CollectedAt: rows.CollectedAt, Parts: 1,
+		Unavailable: true, Reason: "extension \"pg_stat_statements\" is not installed\n  (HINT: ✓)"}
+	require.NoError(t, b.PublishBatch(ctx, rows))
+	require.NoError(t, b.PublishBatch(ctx, status))
+	require.NoError(t, b.PublishBatch(ctx, status), "a republished batch is a duplicate")
+	require.Equal(t, uint64(2), streamState(t, b, StreamBatches).Msgs)
+
+	c, err := b.Batches(ctx)
+	require.NoError(t, err)
+	for i, want := range []Batch{rows, status} {
+		m := fetch(t, c, 1)[0]
+		require.Equal(t, "pgc.batches."+want.Probe, m.Subject())
+		got, err := DecodeBatch(m.Data(), m.Headers())
+		require.NoError(t, err, i)
+		if want.Data == nil {
+			want.Data = []byte{}
+		}
+		if len(got.Data) == 0 {
+			got.Data = []byte{}
+		}
+		require.Equal(t, want, got, i)
+		require.NoError(t, m.Ack())
+	}
+}
+
+func TestLargeBatchIsSplitAndReassembles(t *testing.T) {
+	b := openBus(t, testConfig(t))
+	ctx := testCtx(t)
+	bt := rowsBatch("7.pg_stat_all_tables.5", 20_000_000, 250)
+	require.NoError(t, b.PublishBatch(ctx, bt))
+
+	st := streamState(t, b, StreamBatches)
+	require.Equal(t, uint64(3), st.Msgs, "20 MB in 8 MiB messages")
+	c, err := b.Batches(ctx)
+	require.NoError(t, err)
+	var data bytes.Buffer
+	rows := 0
+	for i, m := range fetch(t, c, int(st.Msgs)) {
+		require.LessOrEqual(t, len(m.Data())+wireHeaderSize(m.Headers()), b.MaxPayload())
+		part, err := DecodeBatch(m.Data(), m.Headers())
+		require.NoError(t, err)
+		require.Equal(t, bt.ID, part.ID)
+		require.Equal(t, i, part.Part)
+		require.Equal(t, int(st.Msgs), part.Parts)
+		require.Equal(t, bt.CollectedAt, part.CollectedAt)
+		require.Equal(t, byte('\n'), part.Data[len(part.Data)-1], "parts end at a row boundary")
+		data.Write(part.Data)
+		rows += part.Rows
+		require.NoError(t, m.Ack())
+	}
+	require.True(t, bytes.Equal(bt.Data, data.Bytes()), "reassembled bytes differ")
+	require.Equal(t, bt.Rows, rows)
+}
+
+func TestSplitRejectsARowLargerThanAMessage(t *testing.T) {
+	b := &Bus{msgLimit: 64 * 1024}
+	bt := rowsBatch("1.p.1", 100*1024, 100*1024)
+	_, err := b.splitBatch(bt)
+	require.ErrorContains(t, err, "row longer than")
+
+	bt = rowsBatch("1.p.1", 1000*1024, 100)
+	msgs, err := b.splitBatch(bt)
+	require.NoError(t, err)
+	require.Len(t, msgs, 16)
+	for _, m := range msgs {
+		require.LessOrEqual(t, msgSize(m), 64*1024)
+	}
+}
+
+func TestConcurrentLargePublishesShareTheWindow(t *testing.T) {
+	b := openBus(t, testConfig(t))
+	ctx := testCtx(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			errs[i] = b.PublishBatch(ctx, rowsBatch(fmt.Sprintf("%d.p.1", i), 12_000_000, 300))
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	require.Equal(t, uint64(16), streamState(t, b, StreamBatches).Msgs)
+}
+
+// bufferConfig makes a 1 MiB buffer holding nine 100 KB batches.
+func bufferConfig(t *testing.T) Config {
+	cfg := testConfig(t)
+	cfg.BufferMaxBytes = MiB
+	cfg.MaxPayload = 256 * KiB
+	return cfg
+}
+
+// fill publishes 100 KB batches until the buffer refuses one.
+func fill(t *testing.T, b *Bus) (stored int, err error) {
+	for i := 1; i <= 100; i++ {
+		if err = b.PublishBatch(testCtx(t), rowsBatch(fmt.Sprintf("1.p.%d", i), 100_000, 200)); err != nil {
+			return i - 1, err
+		}
+	}
+	t.Fatal("the buffer never filled")
+	return 0, nil
+}
+
+func TestFullBufferRefusesAndKeepsWhatItHas(t *testing.T) {
+	b := openBus(t, bufferConfig(t))
+	stored, err := fill(t, b)
+	require.ErrorIs(t, err, ErrBufferFull)
+	require.Greater(t, stored, 5)
+	require.Equal(t, uint64(stored), streamState(t, b, StreamBatches).Msgs)
+
+	c, err := b.Batches(testCtx(t))
+	require.NoError(t, err)
+	for i, m := range fetch(t, c, stored) {
+		got, err := DecodeBatch(m.Data(), m.Headers())
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("1.p.%d", i+1), got.ID)
+		require.Equal(t, rowsBatch(got.ID, 100_000, 200).Data, got.Data)
+	}
+}
+
+func TestFullBufferDropsOnlyAcknowledgedBatches(t *testing.T) {
+	b := openBus(t, bufferConfig(t))
+	stored, err := fill(t, b)
+	require.ErrorIs(t, err, ErrBufferFull)
+
+	// The sink acknowledges the first three batches only.
+	c, err := b.Batches(testCtx(t))
+	require.NoError(t, err)
+	for _, m := range fetch(t, c, 3) {
+		require.NoError(t, m.DoubleAck(testCtx(t)))
+	}
+	require.NoError(t, b.PublishBatch(testCtx(t), rowsBatch("2.p.1", 100_000, 200)))
+
+	st := streamState(t, b, StreamBatches)
+	require.GreaterOrEqual(t, st.FirstSeq, uint64(2), "acknowledged batches made room")
+	require.LessOrEqual(t, st.FirstSeq, uint64(4), "no unacknowledged batch was dropped")
+	require.Equal(t, uint64(stored+1), st.LastSeq)
+
+	// With nothing more acknowledged, the buffer is full again at once.
+	_, err = fill(t, b)
+	require.ErrorIs(t, err, ErrBufferFull)
+	s, err := b.JS().Stream(testCtx(t), StreamBatches)
+	require.NoError(t, err)
+	for seq := uint64(4); seq <= uint64(stored); seq++ {
+		_, err := s.GetMsg(testCtx(t), seq)
+		require.NoError(t, err, "unacknowledged batch %d is still there", seq)
+	}
+}
+
+func TestReplayWindowTrimsOnlyAcknowledgedBatches(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.ReplayWindow = time.Millisecond
+	b := openBus(t, cfg)
+	b.trim.every = 0
+	ctx := testCtx(t)
+	for i := 1; i <= 4; i++ {
+		require.NoError(t, b.PublishBatch(ctx, rowsBatch(fmt.Sprintf("1.p.%d", i), 1000, 100)))
+	}
+	require.Equal(t, uint64(4), streamState(t, b, StreamBatches).Msgs, "nothing acknowledged, nothing trimmed")
+
+	c, err := b.Batches(ctx)
+	require.NoError(t, err)
+	for _, m := range fetch(t, c, 2) {
+		require.NoError(t, m.DoubleAck(ctx))
+	}
+	time.Sleep(5 * time.Millisecond)
+	require.NoError(t, b.PublishBatch(ctx, rowsBatch("1.p.5", 1000, 100)))
+	st := streamState(t, b, StreamBatches)
+	require.Equal(t, uint64(3), st.FirstSeq, "the two acknowledged batches aged out")
+	require.Equal(t, uint64(3), st.Msgs)
+
+	var _ jetstream.Msg // the consumer still delivers the rest in order
+	m := fetch(t, c, 1)[0]
+	meta, err := m.Metadata()
+	require.NoError(t, err)
+	require.Equal(t, uint64(3), meta.Sequence.Stream)
+}

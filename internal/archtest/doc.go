@@ -1,0 +1,4 @@
+// Package archtest holds no code, only the test that enforces the import
+// direction of DESIGN.md: probes and bus import no project package, no
+// stage imports another stage, and only cmd imports the stages.
+package archtest

@@ -1,0 +1,161 @@
+package monpool
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgcollector/pgcollector/internal/catalog"
+	"github.com/pgcollector/pgcollector/internal/secret"
+)
+
+// ErrBackoff is returned while a server that failed to connect is left
+// alone, so a down server is not hammered by every probe.
+var ErrBackoff = errors.New("server recently unreachable; waiting before reconnecting")
+
+// Manager hands out sessions to monitored servers within each server's cap.
+type Manager struct {
+	cfg Config
+	box *secret.Box
+	log *slog.Logger
+
+	mu      sync.Mutex
+	servers map[int64]*server
+	closed  bool
+}
+
+// New returns a manager. It starts nothing; call Run for idle reaping.
+func New(cfg Config, box *secret.Box, log *slog.Logger) (*Manager, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if box == nil {
+		return nil, errors.New("monpool: a secret box is required to decrypt passwords")
+	}
+	return &Manager{cfg: cfg, box: box, log: log, servers: map[int64]*server{}}, nil
+}
+
+// Session is one borrowed monitored session. Release it exactly once.
+type Session struct {
+	Conn     *pgx.Conn
+	Database string
+	srv      *server
+	lastUsed time.Time
+}
+
+// Release returns the session to its server's pool, or closes it when it
+// is broken (an error that may have left it mid-protocol) or the
+// connection row changed meanwhile.
+func (s *Session) Release(broken bool) {
+	s.srv.release(s, broken || s.Conn.IsClosed())
+}
+
+// serverFor returns the pool of a connection, replacing it when the row
+// changed since it was built (new password, host or TLS files).
+func (m *Manager) serverFor(c catalog.Connection) (*server, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, errors.New("monpool: closed")
+	}
+	srv := m.servers[c.ID]
+	if srv != nil && srv.fingerprint != c.Fingerprint() {
+		srv.retire()
+		srv = nil
+	}
+	if srv == nil {
+		srv = newServer(m, c)
+		m.servers[c.ID] = srv
+	}
+	return srv, nil
+}
+
+// Acquire returns a session to database on the connection's server,
+// waiting at most AcquireTimeout for one to be free.
+func (m *Manager) Acquire(ctx context.Context, c catalog.Connection, database string) (*Session, error) {
+	srv, err := m.serverFor(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.AcquireTimeout)
+	defer cancel()
+	return srv.acquire(ctx, database)
+}
+
+// Forget closes the pool of a connection that is no longer monitored.
+func (m *Manager) Forget(id int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if srv := m.servers[id]; srv != nil {
+		srv.retire()
+		delete(m.servers, id)
+	}
+}
+
+// Open reports the sessions currently open to a connection's server, idle
+// ones included.
+func (m *Manager) Open(id int64) int {
+	m.mu.Lock()
+	srv := m.servers[id]
+	m.mu.Unlock()
+	if srv == nil {
+		return 0
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	return srv.total
+}
+
+// Run closes idle sessions until ctx ends, then closes every session.
+func (m *Manager) Run(ctx context.Context) error {
+	t := time.NewTicker(minDuration(m.cfg.IdleTimeout/2, 30*time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			m.Close()
+			return nil
+		case <-t.C:
+			m.mu.Lock()
+			for _, srv := range m.servers {
+				srv.reapIdle(time.Now().Add(-m.cfg.IdleTimeout))
+			}
+			m.mu.Unlock()
+		}
+	}
+}
+
+// Close closes every idle session and retires every pool; sessions still
+// borrowed are closed when released.
+func (m *Manager) Close() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	for id, srv := range m.servers {
+		srv.retire()
+		delete(m.servers, id)
+	}
+}
+
+func minDuration(a, b time.Duration) time.Duration {
+	if a <= 0 || b < a {
+		return b
+	}
+	return a
+}
+
+// backoff is the pause after n consecutive connect failures.
+func (m *Manager) backoff(n int) time.Duration {
+	d := time.Second << min(n, 10)
+	if d > m.cfg.MaxBackoff {
+		d = m.cfg.MaxBackoff
+	}
+	return d
+}
+
+func errClosedServer(name string) error { return fmt.Errorf("pool of %s was replaced or closed", name) }

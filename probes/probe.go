@@ -1,0 +1,121 @@
+package probes
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Scope says where a probe runs: once per monitored server, or once per
+// connectable, non-template database of that server.
+type Scope string
+
+// The two scopes of the catalogue.
+const (
+	ScopeServer   Scope = "server"
+	ScopeDatabase Scope = "database"
+)
+
+// Column is one stored column of a probe: its name in metrics.<probe> and
+// the PostgreSQL type it has there. Every query of the probe casts its
+// output to exactly this type, so the stored type never depends on the
+// monitored server's version.
+type Column struct {
+	Name string
+	Type string
+}
+
+// Versioned is the SQL of a probe for servers whose server_version_num is
+// at least MinVersion. The SQL selects exactly the probe's Columns, in
+// order, with explicit casts; columns an older server lacks are selected as
+// typed NULLs. It takes no parameters, because the fetcher wraps it in
+// COPY (...) TO STDOUT.
+type Versioned struct {
+	MinVersion int
+	SQL        string
+}
+
+// Probe is one entry of the catalogue. Probes are data: the stages read
+// these fields and never special-case a probe by name.
+type Probe struct {
+	Name        string
+	Scope       Scope
+	Description string
+
+	// IntervalSeconds and RetentionDays are the defaults seeded into
+	// public.probes; the datastore row is what runs.
+	IntervalSeconds int
+	RetentionDays   int
+
+	// Columns are the probe's own columns. The stored table has
+	// connection_id and collected_at (and database_name for
+	// database-scoped probes) in front of them.
+	Columns []Column
+
+	// Queries are ordered by ascending MinVersion; the fetcher runs the
+	// one with the highest MinVersion not above the server's version.
+	Queries []Versioned
+
+	// Check, when set, is SQL run in the target database that returns one
+	// row with one text column: NULL when the probe can run there, or the
+	// reason it cannot (view missing, extension not installed). Absence is
+	// recorded as "unavailable", not as an error.
+	Check string
+
+	// ChangeTracked probes store a snapshot only when it differs from the
+	// last stored one for the same connection and database.
+	ChangeTracked bool
+
+	// ClusterWide marks a database-scoped probe whose source shows the
+	// whole cluster (pg_stat_statements): availability is checked per
+	// database, but it is collected from one database per server only, so
+	// the same rows are not stored once per database.
+	ClusterWide bool
+
+	// Snapshot asks for the query to run in a REPEATABLE READ transaction
+	// with stats_fetch_consistency = snapshot, so that a probe joining
+	// several statistics views reads one consistent picture.
+	Snapshot bool
+
+	// RoundTrip probes are timed by the fetcher, which fills
+	// response_time_ms and stores a failure row (up = false, error) when
+	// the server cannot be reached.
+	RoundTrip bool
+}
+
+// StoredColumns returns the full column list of metrics.<probe>, in table
+// order.
+func (p Probe) StoredColumns() []Column {
+	cols := []Column{{"connection_id", "integer"}, {"collected_at", "timestamptz"}}
+	if p.Scope == ScopeDatabase {
+		cols = append(cols, Column{"database_name", "text"})
+	}
+	return append(cols, p.Columns...)
+}
+
+// QueryFor returns the SQL to run on a server of the given
+// server_version_num, and false when no query supports that version.
+func (p Probe) QueryFor(serverVersion int) (string, bool) {
+	i := sort.Search(len(p.Queries), func(i int) bool { return p.Queries[i].MinVersion > serverVersion })
+	if i == 0 {
+		return "", false
+	}
+	return p.Queries[i-1].SQL, true
+}
+
+// MinVersion is the oldest server_version_num any query supports.
+func (p Probe) MinVersion() int {
+	if len(p.Queries) == 0 {
+		return 0
+	}
+	return p.Queries[0].MinVersion
+}
+
+// ByName returns the probe of the given name from the registry.
+func ByName(name string) (Probe, error) {
+	for _, p := range All {
+		if p.Name == name {
+			return p, nil
+		}
+	}
+	return Probe{}, fmt.Errorf("unknown probe %q", name)
+}

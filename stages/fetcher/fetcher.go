@@ -1,0 +1,128 @@
+package fetcher
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/catalog"
+	"github.com/pgcollector/pgcollector/internal/monpool"
+)
+
+// Source is the last-known configuration the fetcher works from.
+type Source interface {
+	Connection(id int64) (catalog.Connection, bool)
+	Probe(name string) (catalog.ProbeConfig, bool)
+}
+
+// Bus is what the fetcher needs of the message bus; *bus.Bus is one.
+type Bus interface {
+	Jobs(ctx context.Context) (jetstream.Consumer, error)
+	PublishBatch(ctx context.Context, b bus.Batch) error
+}
+
+// Stats are the fetcher's counters since start.
+type Stats struct {
+	JobsDone, JobsStale, JobsFailed, JobsRequeued atomic.Int64
+	ProbeRuns, ProbeErrors, Unavailable, Rows     atomic.Int64
+	BufferFull                                    atomic.Int64
+}
+
+// Fetcher runs probes for jobs. Create it with New; Run does the work.
+type Fetcher struct {
+	cfg   Config
+	src   Source
+	pool  *monpool.Manager
+	bus   Bus
+	log   *slog.Logger
+	now   func() time.Time
+	stats Stats
+
+	dbs   *databaseCache
+	avail *availabilityCache
+
+	bufferFull atomic.Bool
+}
+
+// New validates the configuration; it starts nothing.
+func New(cfg Config, src Source, pool *monpool.Manager, b Bus, log *slog.Logger) (*Fetcher, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if src == nil || pool == nil || b == nil || log == nil {
+		return nil, errors.New("fetcher: source, pool, bus and logger are required")
+	}
+	return &Fetcher{
+		cfg: cfg, src: src, pool: pool, bus: b, log: log, now: time.Now,
+		dbs:   newDatabaseCache(cfg.DatabaseListTTL),
+		avail: newAvailabilityCache(cfg.AvailabilityRecheck),
+	}, nil
+}
+
+// Stats returns the live counters.
+func (f *Fetcher) Stats() *Stats { return &f.stats }
+
+// Run consumes jobs until ctx is cancelled. In-flight probes get
+// ShutdownGrace to finish; jobs still running then are handed back (nak)
+// for another fetcher or the next start. It returns nil on cancellation.
+func (f *Fetcher) Run(ctx context.Context) error {
+	cons, err := f.bus.Jobs(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(f.cfg.Workers))
+	if err != nil {
+		return err
+	}
+	// work outlives ctx by the shutdown grace, so a probe halfway through
+	// is allowed to finish and be acknowledged.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	loop, stopLoop := context.WithCancel(ctx)
+	defer stopLoop()
+	stopped := make(chan struct{})
+	go func() {
+		<-loop.Done()
+		it.Stop()
+		close(stopped)
+	}()
+
+	sem := make(chan struct{}, f.cfg.Workers)
+	var wg sync.WaitGroup
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				break
+			}
+			f.log.Warn("job consumer", "err", err)
+			continue
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			f.handle(work, msg)
+		}()
+	}
+	stopLoop()
+	<-stopped
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(f.cfg.ShutdownGrace):
+		cancelWork()
+		<-done
+	}
+	return nil
+}

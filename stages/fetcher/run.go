@@ -1,0 +1,154 @@
+package fetcher
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/catalog"
+	"github.com/pgcollector/pgcollector/internal/monpool"
+	"github.com/pgcollector/pgcollector/probes"
+)
+
+// runOn runs one probe on one database and publishes the outcome: a rows
+// batch, or a status batch saying why there are no rows. Only publish
+// errors are returned; the probe's own failure is data for the datastore.
+func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connection, p probes.Probe,
+	pc catalog.ProbeConfig, db string, log *slog.Logger) error {
+	collectedAt := f.now().UTC().Truncate(time.Microsecond)
+	runCtx, cancel := context.WithTimeout(ctx, f.cfg.ProbeDeadline)
+	defer cancel()
+	storedDB := ""
+	if p.Scope == probes.ScopeDatabase {
+		storedDB = db
+	}
+	sess, err := f.pool.Acquire(runCtx, conn, db)
+	if err != nil {
+		f.stats.ProbeErrors.Add(1)
+		if p.RoundTrip {
+			return f.publishRows(ctx, job, conn, p, storedDB, collectedAt, roundTripFailure(conn.ID, collectedAt, err))
+		}
+		return f.publishStatus(ctx, job, conn, p, storedDB, false, err.Error())
+	}
+	version := serverVersion(sess)
+	if reason, skip := f.availability(runCtx, sess, conn, p, db, version); skip {
+		sess.Release(runCtx.Err() != nil)
+		if reason == "" {
+			return nil
+		}
+		f.stats.Unavailable.Add(1)
+		return f.publishStatus(ctx, job, conn, p, storedDB, true, reason)
+	}
+	f.stats.ProbeRuns.Add(1)
+	var data []byte
+	if p.RoundTrip {
+		data, err = roundTrip(runCtx, sess, conn.ID, collectedAt)
+	} else {
+		data, err = f.copyOut(runCtx, sess, conn, p, pc, version, collectedAt)
+	}
+	sess.Release(err != nil)
+	if err != nil {
+		f.stats.ProbeErrors.Add(1)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42883" || pgErr.Code == "58P01") {
+			// The view or function vanished (extension dropped): check
+			// availability again on the next run instead of failing on.
+			f.avail.forget(conn.ID, db, p.Name)
+		}
+		log.Warn("probe failed", "database", db, "err", err)
+		return f.publishStatus(ctx, job, conn, p, storedDB, false, err.Error())
+	}
+	return f.publishRows(ctx, job, conn, p, storedDB, collectedAt, data)
+}
+
+// copyOut runs the probe as COPY (...) TO STDOUT with connection_id,
+// collected_at (and database_name) prepended by the server, so the bytes
+// are ready for COPY FROM in the datastore and the collector never decodes
+// a row.
+func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catalog.Connection, p probes.Probe,
+	pc catalog.ProbeConfig, version int, at time.Time) ([]byte, error) {
+	sql, ok := p.QueryFor(version)
+	if !ok {
+		return nil, fmt.Errorf("no query for server version %d", version)
+	}
+	prefix := fmt.Sprintf("%d::integer, '%s'::timestamptz", conn.ID, at.Format(time.RFC3339Nano))
+	if p.Scope == probes.ScopeDatabase {
+		prefix += ", current_database()::text"
+	}
+	copySQL := "COPY (SELECT " + prefix + ", q.* FROM (" + sql + ") q) TO STDOUT"
+	pg := sess.Conn.PgConn()
+	tx := p.Snapshot || pc.StatementTimeoutMs > 0 || pc.LockTimeoutMs > 0
+	if tx {
+		begin := "BEGIN READ ONLY"
+		if p.Snapshot {
+			begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+			if version >= 150000 {
+				begin += "; SET LOCAL stats_fetch_consistency = snapshot"
+			}
+		}
+		if pc.StatementTimeoutMs > 0 {
+			begin += fmt.Sprintf("; SET LOCAL statement_timeout = %d", pc.StatementTimeoutMs)
+		}
+		if pc.LockTimeoutMs > 0 {
+			begin += fmt.Sprintf("; SET LOCAL lock_timeout = %d", pc.LockTimeoutMs)
+		}
+		if err := pg.Exec(ctx, begin).Close(); err != nil {
+			return nil, fmt.Errorf("begin: %w", err)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := pg.CopyTo(ctx, &buf, copySQL); err != nil {
+		return nil, fmt.Errorf("copy out %s: %w", p.Name, err)
+	}
+	if tx {
+		if err := pg.Exec(ctx, "COMMIT").Close(); err != nil {
+			return nil, fmt.Errorf("commit: %w", err)
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+func (f *Fetcher) publishRows(ctx context.Context, job bus.Job, conn catalog.Connection, p probes.Probe,
+	db string, at time.Time, data []byte) error {
+	cols := p.StoredColumns()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	b := bus.Batch{
+		ID:           bus.BatchID(conn.ID, p.Name, job.Slot, db),
+		Kind:         bus.KindRows,
+		ConnectionID: conn.ID,
+		Probe:        p.Name,
+		Database:     db,
+		CollectedAt:  at,
+		Rows:         bytes.Count(data, []byte{'\n'}),
+		Columns:      names,
+		Data:         data,
+	}
+	if p.ChangeTracked {
+		b.Hash = snapshotHash(data, len(cols)-len(p.Columns))
+	}
+	f.stats.Rows.Add(int64(b.Rows))
+	return f.bus.PublishBatch(ctx, b)
+}
+
+func (f *Fetcher) publishStatus(ctx context.Context, job bus.Job, conn catalog.Connection, p probes.Probe,
+	db string, unavailable bool, reason string) error {
+	return f.bus.PublishBatch(ctx, bus.Batch{
+		ID:           bus.BatchID(conn.ID, p.Name, job.Slot, db) + "!status",
+		Kind:         bus.KindStatus,
+		ConnectionID: conn.ID,
+		Probe:        p.Name,
+		Database:     db,
+		CollectedAt:  f.now().UTC(),
+		Unavailable:  unavailable,
+		Reason:       reason,
+	})
+}

@@ -105,7 +105,7 @@ func classify(msgs []*nats.Msg, errs []error) ([]*nats.Msg, outcome) {
 			continue
 		}
 		failed = append(failed, msgs[i])
-		err = fmt.Errorf("part %s: %w", partLabel(msgs[i]), err)
+		err = fmt.Errorf("%s: %w", partLabel(msgs[i]), err)
 		switch {
 		case isBufferFull(err):
 			r.full = err

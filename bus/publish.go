@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -165,7 +166,8 @@ func wireHeaderSize(h nats.Header) int {
 // msgSize is what a message counts against MaxPayload and MaxMsgSize.
 func msgSize(m *nats.Msg) int { return wireHeaderSize(m.Header) + len(m.Data) }
 
-// partLabel names a part in errors: "3/5".
+// partLabel names a part in errors, counting from 1: "part 3 of 5".
 func partLabel(m *nats.Msg) string {
-	return m.Header.Get(hdrPart) + "/" + m.Header.Get(hdrParts)
+	part, _ := strconv.Atoi(m.Header.Get(hdrPart))
+	return "part " + strconv.Itoa(part+1) + " of " + m.Header.Get(hdrParts)
 }

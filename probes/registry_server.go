@@ -77,8 +77,9 @@ func vqueries(cols []vcol, from ...Versioned) []Versioned {
 	return out
 }
 
-// plainName matches expressions that need no parentheses before a cast.
-var plainName = regexp.MustCompile(`^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$`)
+// plainName matches expressions that need no parentheses before a cast:
+// a possibly qualified column name, possibly cast already.
+var plainName = regexp.MustCompile(`(?i)^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?(::[a-z_]+)*$`)
 
 // vselect renders the select list for one server version.
 func vselect(cols []vcol, version int) string {

@@ -29,8 +29,70 @@ var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 // the first release of each supported major.
 var versionThresholds = []int{140000, 150000, 160000, 170000, 180000}
 
-func TestRegistryIsWellFormed(t *testing.T) {
+// catalogue is PROBES.md as data: every built-in probe in its order, with
+// its scope, default interval and retention, and whether it is
+// change-tracked.
+var catalogue = []struct {
+	name          string
+	scope         probes.Scope
+	interval      int
+	retention     int
+	changeTracked bool
+}{
+	{"pg_stat_activity", probes.ScopeServer, 60, 7, false},
+	{"pg_stat_replication", probes.ScopeServer, 30, 7, false},
+	{"pg_replication_slots", probes.ScopeServer, 300, 7, false},
+	{"pg_stat_recovery_prefetch", probes.ScopeServer, 600, 7, false},
+	{"pg_stat_subscription", probes.ScopeServer, 300, 7, false},
+	{"pg_stat_connection_security", probes.ScopeServer, 300, 7, false},
+	{"pg_stat_io", probes.ScopeServer, 900, 7, false},
+	{"pg_stat_checkpointer", probes.ScopeServer, 600, 7, false},
+	{"pg_stat_wal", probes.ScopeServer, 600, 7, false},
+	{"pg_database", probes.ScopeServer, 300, 7, false},
+	{"pg_settings", probes.ScopeServer, 3600, 365, true},
+	{"pg_hba_file_rules", probes.ScopeServer, 3600, 365, true},
+	{"pg_ident_file_mappings", probes.ScopeServer, 3600, 365, true},
+	{"pg_server_info", probes.ScopeServer, 3600, 365, true},
+	{"pg_node_role", probes.ScopeServer, 300, 30, false},
+	{"pg_connectivity", probes.ScopeServer, 30, 7, false},
+	{"pg_stat_database", probes.ScopeDatabase, 300, 7, false},
+	{"pg_stat_database_conflicts", probes.ScopeDatabase, 300, 7, false},
+	{"pg_stat_all_tables", probes.ScopeDatabase, 300, 7, false},
+	{"pg_stat_all_indexes", probes.ScopeDatabase, 300, 7, false},
+	{"pg_statio_all_sequences", probes.ScopeDatabase, 300, 7, false},
+	{"pg_stat_user_functions", probes.ScopeDatabase, 300, 7, false},
+	{"pg_stat_statements", probes.ScopeDatabase, 300, 7, false},
+	{"pg_extension", probes.ScopeDatabase, 3600, 30, true},
+	{"pg_sys_os_info", probes.ScopeServer, 600, 7, false},
+	{"pg_sys_cpu_info", probes.ScopeServer, 600, 7, false},
+	{"pg_sys_cpu_usage_info", probes.ScopeServer, 600, 7, false},
+	{"pg_sys_memory_info", probes.ScopeServer, 600, 7, false},
+	{"pg_sys_io_analysis_info", probes.ScopeServer, 600, 7, false},
+	{"pg_sys_disk_info", probes.ScopeServer, 600, 7, false},
+	{"pg_sys_load_avg_info", probes.ScopeServer, 600, 7, false},
+	{"pg_sys_process_info", probes.ScopeServer, 600, 7, false},
+	{"pg_sys_network_info", probes.ScopeServer, 600, 7, false},
+	{"pg_sys_cpu_memory_by_process", probes.ScopeServer, 600, 7, false},
+}
+
+func TestRegistryMatchesCatalogue(t *testing.T) {
 	require.Len(t, probes.All, 34, "PROBES.md lists 34 built-in probes")
+	require.Len(t, probes.All, len(catalogue))
+	for i, want := range catalogue {
+		p := probes.All[i]
+		require.Equal(t, want.name, p.Name, "probe %d in PROBES.md order", i)
+		require.Equal(t, want.scope, p.Scope, p.Name)
+		require.Equal(t, want.interval, p.IntervalSeconds, p.Name)
+		require.Equal(t, want.retention, p.RetentionDays, p.Name)
+		require.Equal(t, want.changeTracked, p.ChangeTracked, p.Name)
+		require.Equal(t, p.Name == "pg_connectivity", p.RoundTrip, p.Name)
+		got, err := probes.ByName(want.name)
+		require.NoError(t, err)
+		require.Equal(t, p.Name, got.Name)
+	}
+}
+
+func TestRegistryIsWellFormed(t *testing.T) {
 	seen := map[string]bool{}
 	for _, p := range probes.All {
 		t.Run(p.Name, func(t *testing.T) {

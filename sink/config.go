@@ -1,0 +1,70 @@
+package sink
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pgcollector/pgcollector/bus"
+)
+
+// Config tunes the sink. cmd loads it with envconfig.Process("PGC_SINK",
+// &cfg), so the variables are PGC_SINK_FLUSH_BYTES and so on.
+type Config struct {
+	// FlushBytes ends accumulation once this much batch data is pending:
+	// COPY is several times faster per row with thousands of rows per
+	// statement than with a hundred (DESIGN.md, "Measured").
+	FlushBytes bus.ByteSize `envconfig:"FLUSH_BYTES" default:"8MiB" yaml:"flush_bytes" desc:"pending batch bytes that trigger a flush"`
+	// FlushInterval bounds how long a batch waits for others to share its
+	// transaction.
+	FlushInterval time.Duration `envconfig:"FLUSH_INTERVAL" default:"250ms" yaml:"flush_interval" desc:"longest wait before a flush"`
+	// MaxBackoff caps the delay between retries while the datastore fails.
+	MaxBackoff time.Duration `envconfig:"MAX_BACKOFF" default:"30s" yaml:"max_backoff" desc:"cap of the retry delay while the datastore is unreachable"`
+	// LedgerRetention is how long ingest ledger rows are kept. It must
+	// exceed the replay window of PGC_BATCHES: a batch redelivered after its
+	// ledger row is gone would be stored twice.
+	LedgerRetention time.Duration `envconfig:"LEDGER_RETENTION" default:"168h" yaml:"ledger_retention" desc:"how long batch ids are remembered for deduplication; must exceed PGC_REPLAY_WINDOW"`
+	// ReplayWindow is the bus's replay window (bus.Config.ReplayWindow),
+	// set by cmd so that New can check LedgerRetention against it. Zero
+	// skips the check.
+	ReplayWindow time.Duration `ignored:"true" yaml:"-"`
+}
+
+// DefaultConfig returns the configuration with every default applied, for
+// tests and callers that do not use envconfig.
+func DefaultConfig() Config {
+	return Config{
+		FlushBytes:      8 * bus.MiB,
+		FlushInterval:   250 * time.Millisecond,
+		MaxBackoff:      30 * time.Second,
+		LedgerRetention: 7 * 24 * time.Hour,
+	}
+}
+
+// minBackoff is the first retry delay after a datastore failure.
+const minBackoff = 500 * time.Millisecond
+
+// Validate checks the configuration; each error names its variable.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(variable, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", variable, fmt.Sprintf(format, args...)))
+	}
+	if c.FlushBytes < 1 {
+		bad("PGC_SINK_FLUSH_BYTES", "must be positive, got %s", c.FlushBytes)
+	}
+	if c.FlushInterval < time.Millisecond || c.FlushInterval > time.Minute {
+		bad("PGC_SINK_FLUSH_INTERVAL", "must be between 1ms and 1m, got %s", c.FlushInterval)
+	}
+	if c.MaxBackoff < minBackoff {
+		bad("PGC_SINK_MAX_BACKOFF", "must be at least %s, got %s", minBackoff, c.MaxBackoff)
+	}
+	if c.LedgerRetention < time.Hour {
+		bad("PGC_SINK_LEDGER_RETENTION", "must be at least 1h, got %s", c.LedgerRetention)
+	}
+	if c.ReplayWindow > 0 && c.LedgerRetention <= c.ReplayWindow {
+		bad("PGC_SINK_LEDGER_RETENTION", "must exceed the replay window PGC_REPLAY_WINDOW (%s), got %s: "+
+			"replayed batches would be stored twice", c.ReplayWindow, c.LedgerRetention)
+	}
+	return errors.Join(errs...)
+}

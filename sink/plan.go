@@ -1,0 +1,144 @@
+package sink
+
+import (
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pgcollector/pgcollector/bus"
+)
+
+// item is one decoded message of a flush.
+type item struct {
+	msg jetstream.Msg
+	b   bus.Batch
+}
+
+// stateKey names the per-probe state rows: probe_state, probe_availability
+// and snapshot_state.
+type stateKey struct {
+	conn  int64
+	db    string
+	probe string
+}
+
+// recorded is what the ledger (and this flush so far) holds for a batch id:
+// the collection time of the run that was kept, and its parts.
+type recorded struct {
+	at    time.Time
+	parts map[int]bool
+}
+
+// snapshot is a row of snapshot_state.
+type snapshot struct {
+	hash string
+	at   time.Time
+}
+
+// availability is a row of probe_availability to write.
+type availability struct {
+	available bool
+	reason    *string
+	at        time.Time
+}
+
+// failure is a probe_state error to write.
+type failure struct {
+	reason string
+	at     time.Time
+}
+
+// plan is what one write does, decided from the messages, the ledger and
+// the last snapshots before anything is written.
+type plan struct {
+	groups     map[string][]*item // rows to COPY, by table and column list
+	ledger     []*item            // parts to record in the ledger
+	duplicates int                // parts skipped: already in the ledger
+	unchanged  int                // parts skipped: snapshot equal to the last one
+	success    map[stateKey]time.Time
+	avail      map[stateKey]availability
+	failures   map[stateKey]failure
+	snapshots  map[stateKey]snapshot // changed snapshots
+}
+
+// at is the collection time as the datastore keeps it: timestamptz has
+// microseconds, and the ledger comparison must not fail on the nanoseconds
+// a round trip loses.
+func at(b bus.Batch) time.Time { return b.CollectedAt.UTC().Truncate(time.Microsecond) }
+
+// groupKey is the COPY target of a batch: its table and column list.
+func groupKey(b bus.Batch) string { return b.Probe + "\x00" + strings.Join(b.Columns, "\x00") }
+
+// makePlan decides, in delivery order, what happens to each item. ledger
+// holds the recorded parts of the flush's batch ids; snaps the last stored
+// snapshot of the flush's change-tracked keys. Both maps are updated as
+// items are accepted, so duplicates within one flush are caught too.
+func makePlan(items []*item, ledger map[string]*recorded, snaps map[stateKey]snapshot) *plan {
+	p := &plan{
+		groups:    map[string][]*item{},
+		success:   map[stateKey]time.Time{},
+		avail:     map[stateKey]availability{},
+		failures:  map[stateKey]failure{},
+		snapshots: map[stateKey]snapshot{},
+	}
+	for _, it := range items {
+		b := it.b
+		k := stateKey{b.ConnectionID, b.Database, b.Probe}
+		t := at(b)
+		if b.Kind == bus.KindStatus {
+			// Status batches are not in the ledger: their writes are
+			// idempotent and ordered by time, and a status must not stop
+			// the rows of a later run of the same slot.
+			if b.Unavailable {
+				reason := b.Reason
+				p.setAvail(k, availability{available: false, reason: &reason, at: t})
+			} else if f, ok := p.failures[k]; !ok || t.After(f.at) {
+				p.failures[k] = failure{reason: b.Reason, at: t}
+			}
+			continue
+		}
+		r := ledger[b.ID]
+		if r != nil && (!r.at.Equal(t) || r.parts[b.Part]) {
+			// Either this part is stored, or another run of the same slot
+			// (the fetcher crashed before acking its job) got there first
+			// and is the one kept.
+			p.duplicates++
+			continue
+		}
+		if r == nil {
+			r = &recorded{at: t, parts: map[int]bool{}}
+			ledger[b.ID] = r
+		}
+		r.parts[b.Part] = true
+		p.ledger = append(p.ledger, it)
+		if last, ok := p.success[k]; !ok || t.After(last) {
+			p.success[k] = t
+		}
+		p.setAvail(k, availability{available: true, at: t})
+		if b.Hash != "" {
+			last, ok := snaps[k]
+			if ok && last.hash == b.Hash && !last.at.Equal(t) {
+				// Equal to the last stored snapshot of an earlier run.
+				// Parts of the run that stored it share its time and are
+				// stored below.
+				p.unchanged++
+				continue
+			}
+			if !ok || !t.Before(last.at) {
+				snaps[k] = snapshot{hash: b.Hash, at: t}
+				p.snapshots[k] = snaps[k]
+			}
+		}
+		gk := groupKey(b)
+		p.groups[gk] = append(p.groups[gk], it)
+	}
+	return p
+}
+
+// setAvail keeps the newest availability of a key.
+func (p *plan) setAvail(k stateKey, a availability) {
+	if cur, ok := p.avail[k]; !ok || !a.at.Before(cur.at) {
+		p.avail[k] = a
+	}
+}

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -157,4 +158,14 @@ func TestCloseStopsTheEmbeddedServer(t *testing.T) {
 	require.True(t, b.Conn().IsClosed())
 	require.False(t, b.srv.Running())
 	b.Close()
+}
+
+func TestOpenFailsWhenTheListenAddressIsTaken(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.NatsListen = "127.0.0.1:0"
+	first := openBus(t, cfg)
+	taken := testConfig(t)
+	taken.NatsListen = strings.TrimPrefix(first.srv.ClientURL(), "nats://")
+	_, err := Open(testCtx(t), taken, testLog())
+	require.ErrorContains(t, err, "PGC_NATS_LISTEN")
 }

@@ -67,7 +67,7 @@ func EncodeBatch(bt Batch) *nats.Msg {
 		}
 	}
 	optional(hdrDatabase, headerEscape(bt.Database))
-	optional(hdrHash, bt.Hash)
+	optional(hdrHash, headerEscape(bt.Hash))
 	if bt.Unavailable {
 		optional(hdrUnavailable, "true")
 	}
@@ -93,7 +93,7 @@ func DecodeBatch(data []byte, h nats.Header) (Batch, error) {
 		Part:         int(d.int64(hdrPart, true)),
 		Parts:        int(d.int64(hdrParts, true)),
 		Rows:         int(d.int64(hdrRows, false)),
-		Hash:         d.text(hdrHash, false),
+		Hash:         d.escaped(hdrHash, false),
 		Unavailable:  d.bool(hdrUnavailable),
 		Reason:       d.escaped(hdrReason, false),
 		Data:         data,

@@ -16,7 +16,7 @@ import (
 type Config struct {
 	DataDir        string        `envconfig:"DATA_DIR" split_words:"true" default:"./data" yaml:"data_dir" desc:"directory for the embedded NATS server's stream files"`
 	NatsURL        string        `envconfig:"NATS_URL" split_words:"true" yaml:"nats_url" desc:"comma-separated URLs of an external NATS cluster; empty runs the embedded server"`
-	NatsListen     string        `envconfig:"NATS_LISTEN" split_words:"true" yaml:"nats_listen" desc:"host:port where the embedded server also accepts other processes (port 0 picks a free one)"`
+	NatsListen     string        `envconfig:"NATS_LISTEN" split_words:"true" yaml:"nats_listen" desc:"host:port where the embedded server also accepts other processes, without authentication: use a private address (port 0 picks a free one)"`
 	NatsCreds      string        `envconfig:"NATS_CREDS" split_words:"true" yaml:"nats_creds" desc:"credentials file for the external NATS cluster"`
 	NatsTLSCA      string        `envconfig:"NATS_TLS_CA" split_words:"true" yaml:"nats_tls_ca" desc:"CA certificate file for the external NATS cluster"`
 	StreamReplicas int           `envconfig:"STREAM_REPLICAS" split_words:"true" default:"1" yaml:"stream_replicas" desc:"JetStream replicas for the streams (1..5; 1 with the embedded server)"`

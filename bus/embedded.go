@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -19,6 +21,9 @@ import (
 // stream's MaxBytes, so this only has to keep the server-wide limit from
 // being the one that bites.
 const storeHeadroom = jobsMaxBytes + 256*int64(MiB)
+
+// readyTimeout bounds the wait for the started server to take clients.
+const readyTimeout = 10 * time.Second
 
 // startEmbedded starts the in-process NATS server with JetStream storing
 // under <DataDir>/jetstream. It listens on no port unless NatsListen is
@@ -43,6 +48,15 @@ func startEmbedded(ctx context.Context, cfg Config, log *slog.Logger) (*server.S
 		if err != nil {
 			return nil, fmt.Errorf("PGC_NATS_LISTEN: %w", err)
 		}
+		// The server only logs a taken port and then never becomes ready;
+		// trying it first gives the operator the reason at once.
+		if port > 0 {
+			l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+			if err != nil {
+				return nil, fmt.Errorf("PGC_NATS_LISTEN: %w", err)
+			}
+			_ = l.Close()
+		}
 		opts.DontListen, opts.Host, opts.Port = false, host, port
 	}
 	srv, err := server.NewServer(opts)
@@ -52,13 +66,19 @@ func startEmbedded(ctx context.Context, cfg Config, log *slog.Logger) (*server.S
 	srv.SetLoggerV2(serverLogger{log.With("component", "nats-server")}, false, false, false)
 
 	// Start recovers the stream files before it returns, which can take a
-	// while for a full buffer; readiness is then a matter of milliseconds.
+	// while for a full buffer; readiness is then a matter of milliseconds,
+	// unless the listen address is taken, which never gets better.
 	srv.Start()
-	for !srv.ReadyForConnections(time.Second) {
-		if err := ctx.Err(); err != nil {
-			shutdown(srv)
-			return nil, fmt.Errorf("start embedded NATS server: %w", err)
+	if !srv.ReadyForConnections(readyTimeout) {
+		shutdown(srv)
+		if cfg.NatsListen != "" {
+			return nil, fmt.Errorf("PGC_NATS_LISTEN: embedded NATS server cannot listen on %s (see the log)", cfg.NatsListen)
 		}
+		return nil, errors.New("start embedded NATS server: not ready (see the log)")
+	}
+	if err := ctx.Err(); err != nil {
+		shutdown(srv)
+		return nil, fmt.Errorf("start embedded NATS server: %w", err)
 	}
 	if !srv.JetStreamEnabled() {
 		shutdown(srv)

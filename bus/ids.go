@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -50,8 +49,10 @@ func checkToken(what, name string) error {
 	if name == "" {
 		return fmt.Errorf("%s name is empty", what)
 	}
-	if strings.ContainsAny(name, ".*> \t\r\n") {
-		return fmt.Errorf("%s name %q cannot be a subject token (no '.', '*', '>' or white space)", what, name)
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c <= ' ' || c == 0x7f || c == '.' || c == '*' || c == '>' {
+			return fmt.Errorf("%s name %q cannot be a subject token (no '.', '*', '>', spaces or control characters)", what, name)
+		}
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ type Batch struct {
 	CollectedAt  time.Time
 	Part         int
 	Parts        int
-	Rows         int
+	Rows         int // rows in Data: in a split batch, this part's rows
 	Columns      []string
 	// Hash is the order-independent digest of the rows without their
 	// connection_id, collected_at and database_name, set for change-tracked

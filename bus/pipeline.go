@@ -14,7 +14,7 @@ import (
 // acknowledged yet, so JetStream refused a new one. Nothing was dropped:
 // the caller keeps its batch (or lets the job be redelivered) and pauses
 // collection until the sinks catch up.
-var ErrBufferFull = errors.New("batch buffer full: PGC_BATCHES holds PGC_BUFFER_MAX_BYTES of unacknowledged batches")
+var ErrBufferFull = errors.New("batch buffer full of unacknowledged batches (PGC_BUFFER_MAX_BYTES)")
 
 // JetStream error codes that mean "no space" (nats-server errors.json).
 const (

@@ -47,7 +47,8 @@ func (b *Bus) PublishTick(ctx context.Context, t Tick) error {
 // PublishBatch publishes bt on pgc.batches.<probe> and returns nil only
 // once JetStream has acknowledged every part. Data larger than a message
 // is split at line boundaries into parts sharing ID, numbered by Part of
-// Parts, with message ids ID#Part. When the buffer is full of
+// Parts, with message ids ID#Part (bt.Part and bt.Parts are ignored;
+// each part's Rows counts its own rows). When the buffer is full of
 // unacknowledged batches it returns an error wrapping ErrBufferFull; the
 // caller keeps the batch and pauses collection. Publishing the same batch
 // again later is safe.

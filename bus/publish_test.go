@@ -2,11 +2,13 @@ package bus
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 )
@@ -222,9 +224,43 @@ func TestReplayWindowTrimsOnlyAcknowledgedBatches(t *testing.T) {
 	require.Equal(t, uint64(3), st.FirstSeq, "the two acknowledged batches aged out")
 	require.Equal(t, uint64(3), st.Msgs)
 
-	var _ jetstream.Msg // the consumer still delivers the rest in order
+	// The consumer goes on with the first batch it has not delivered.
 	m := fetch(t, c, 1)[0]
 	meta, err := m.Metadata()
 	require.NoError(t, err)
 	require.Equal(t, uint64(3), meta.Sequence.Stream)
+}
+
+func TestClassifyPublishErrors(t *testing.T) {
+	api := func(code int, errCode jetstream.ErrorCode, desc string) error {
+		return fmt.Errorf("nats: %w", &jetstream.APIError{Code: code, ErrorCode: errCode, Description: desc})
+	}
+	for _, tc := range []struct {
+		err             error
+		full, transient bool
+	}{
+		{api(503, 10077, "maximum bytes exceeded"), true, false},
+		{api(500, 10047, "insufficient storage resources available"), true, false},
+		{api(400, 10002, "resource limits exceeded for account"), true, false},
+		{api(429, 10167, "too many requests"), false, true},
+		{api(503, 10077, "some io error"), false, true},
+		{jetstream.ErrAsyncPublishTimeout, false, true},
+		{nats.ErrDisconnected, false, true},
+		{api(400, 10054, "message size exceeds maximum allowed"), false, false},
+		{nats.ErrMaxPayload, false, false},
+	} {
+		require.Equal(t, tc.full, isBufferFull(tc.err), tc.err.Error())
+		require.Equal(t, tc.transient, !tc.full && isTransient(tc.err), tc.err.Error())
+	}
+}
+
+func TestOpenGivesUpOnAnUnreachableClusterWhenCtxEnds(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.NatsURL = "nats://user:secret@127.0.0.1:1"
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := Open(ctx, cfg, testLog())
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	require.ErrorContains(t, err, "PGC_NATS_URL")
+	require.NotContains(t, err.Error(), "secret")
 }

@@ -36,6 +36,7 @@ type trimmer struct {
 	window time.Duration
 	every  time.Duration
 	next   time.Time // when trimExpired runs again
+	warned bool      // a failing age trim warns once, then logs at debug
 }
 
 // trimExpired purges acknowledged batches older than the replay window, at
@@ -62,8 +63,13 @@ func (b *Bus) trimExpired(ctx context.Context) {
 			b.log.Debug("dropped acknowledged batches past the replay window", "batches", n, "replay_window", t.window)
 		}
 	}
-	if err != nil && ctx.Err() == nil {
-		b.log.Warn("trim batch buffer by age", "err", err)
+	switch {
+	case err == nil || ctx.Err() != nil:
+	case !t.warned:
+		t.warned = true
+		b.log.Warn("cannot trim the batch buffer by age (the server may not support lookups by time); a full buffer still drops acknowledged batches first", "err", err)
+	default:
+		b.log.Debug("trim batch buffer by age", "err", err)
 	}
 }
 

@@ -25,7 +25,8 @@ var pgReplicationSlotsCols = []vcol{
 	{Name: "temporary", Type: "boolean"},
 	{Name: "active", Type: "boolean"},
 	{Name: "active_pid", Type: "integer"},
-	{Name: "xmin", Type: "bigint", Expr: "xmin::text"},
+	// "xmin" is a system column name and cannot be a table column.
+	{Name: "slot_xmin", Type: "bigint", Expr: "s.xmin::text"},
 	{Name: "catalog_xmin", Type: "bigint", Expr: "catalog_xmin::text"},
 	{Name: "restart_lsn", Type: "pg_lsn"},
 	{Name: "confirmed_flush_lsn", Type: "pg_lsn"},

@@ -11,12 +11,16 @@ import "strings"
 // (4.0 added virtual_memory_bytes, swap_usage_bytes, io_read_bytes and
 // io_write_bytes), so each query reads the function's rows through to_jsonb
 // and takes every column by name: a column the installed release lacks is
-// stored as NULL instead of failing the query. The functions return a
-// handful of rows, so the conversion costs nothing that matters.
+// stored as NULL instead of failing the query. The functions return at most
+// one row per process, every 600 s, so the conversion costs little.
 //
 // The extension is installed per database, while these probes are
 // server-scoped and run in the connection's maintenance database; the Check
 // looks there, so a newly installed extension is picked up at the next run.
+// Besides "extension system_stats not installed" it names the two other
+// reasons the query would fail: the function is not on the search_path (the
+// extension was created in another schema), or the collector's role lacks
+// EXECUTE, which the extension grants only to monitor_system_stats.
 
 var pgSysOSInfo = sysStatsProbe("pg_sys_os_info",
 	"Operating system name, version, host name, process/thread counts and uptime (system_stats).",

@@ -56,6 +56,7 @@ type plan struct {
 	ledger     []*item            // parts to record in the ledger
 	duplicates int                // parts skipped: already in the ledger
 	unchanged  int                // parts skipped: snapshot equal to the last one
+	statuses   int                // status batches
 	success    map[stateKey]time.Time
 	avail      map[stateKey]availability
 	failures   map[stateKey]failure
@@ -64,8 +65,9 @@ type plan struct {
 
 // at is the collection time as the datastore keeps it: timestamptz has
 // microseconds, and the ledger comparison must not fail on the nanoseconds
-// a round trip loses.
-func at(b bus.Batch) time.Time { return b.CollectedAt.UTC().Truncate(time.Microsecond) }
+// a round trip loses. It rounds, as PostgreSQL does when it reads the
+// same instant from the rows' COPY text.
+func at(b bus.Batch) time.Time { return b.CollectedAt.UTC().Round(time.Microsecond) }
 
 // groupKey is the COPY target of a batch: its table and column list.
 func groupKey(b bus.Batch) string { return b.Probe + "\x00" + strings.Join(b.Columns, "\x00") }
@@ -90,6 +92,7 @@ func makePlan(items []*item, ledger map[string]*recorded, snaps map[stateKey]sna
 			// Status batches are not in the ledger: their writes are
 			// idempotent and ordered by time, and a status must not stop
 			// the rows of a later run of the same slot.
+			p.statuses++
 			if b.Unavailable {
 				reason := b.Reason
 				p.setAvail(k, availability{available: false, reason: &reason, at: t})
@@ -125,7 +128,7 @@ func makePlan(items []*item, ledger map[string]*recorded, snaps map[stateKey]sna
 				p.unchanged++
 				continue
 			}
-			if !ok || !t.Before(last.at) {
+			if !ok || (last.hash != b.Hash && !t.Before(last.at)) {
 				snaps[k] = snapshot{hash: b.Hash, at: t}
 				p.snapshots[k] = snaps[k]
 			}

@@ -18,7 +18,7 @@ import (
 
 // written counts what one committed write did.
 type written struct {
-	batches, rows, duplicates, unchanged int64
+	batches, rows, statuses, duplicates, unchanged int64
 }
 
 // nextWeekLead is how long before a new week the sink creates its
@@ -38,7 +38,12 @@ func (s *Sink) write(ctx context.Context, items []*item) (written, error) {
 			return err
 		}
 		p := makePlan(items, ledger, snaps)
-		w = written{batches: int64(len(p.ledger) - p.unchanged), duplicates: int64(p.duplicates), unchanged: int64(p.unchanged)}
+		w = written{
+			batches:    int64(len(p.ledger) - p.unchanged),
+			statuses:   int64(p.statuses),
+			duplicates: int64(p.duplicates),
+			unchanged:  int64(p.unchanged),
+		}
 		if w.rows, err = copyGroups(ctx, tx, p.groups); err != nil {
 			return err
 		}

@@ -23,12 +23,12 @@ func testCatalogue() []probes.Probe {
 		{
 			Name: "test_server", Scope: probes.ScopeServer, Description: "a server probe",
 			IntervalSeconds: 60, RetentionDays: 7,
-			Columns: []probes.Column{{"value", "bigint"}, {"label", "text"}},
+			Columns: []probes.Column{{Name: "value", Type: "bigint"}, {Name: "label", Type: "text"}},
 		},
 		{
 			Name: "test_db", Scope: probes.ScopeDatabase, Description: "a database probe",
 			IntervalSeconds: 300, RetentionDays: 30, ChangeTracked: true,
-			Columns: []probes.Column{{"name", "text"}, {"seen", "timestamptz"}},
+			Columns: []probes.Column{{Name: "name", Type: "text"}, {Name: "seen", Type: "timestamptz"}},
 		},
 	}
 }
@@ -117,7 +117,7 @@ SET collection_interval_seconds = 17, retention_days = 99, is_enabled = false WH
 	// A later release adds a column to a probe and a new probe.
 	cat[0].Columns = append(cat[0].Columns, probes.Column{Name: "new col", Type: "double precision"})
 	cat = append(cat, probes.Probe{Name: "test_new", Scope: probes.ScopeServer, IntervalSeconds: 30,
-		RetentionDays: 7, Columns: []probes.Column{{"x", "integer"}}})
+		RetentionDays: 7, Columns: []probes.Column{{Name: "x", Type: "integer"}}})
 	require.NoError(t, Migrate(ctx, pool, cat))
 
 	var interval, retention int

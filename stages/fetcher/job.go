@@ -24,9 +24,12 @@ func (f *Fetcher) handle(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	log := f.log.With("connection_id", job.ConnectionID, "probe", job.Probe, "slot", job.Slot)
-	if age := f.now().Sub(job.ScheduledAt); age > time.Duration(job.IntervalSeconds)*time.Second {
+	// A job is stale once a whole interval has passed since its slot
+	// ended: by then the next slot's job is due, and running this one
+	// would only delay it.
+	if age := f.now().Sub(job.ScheduledAt); age > 2*time.Duration(job.IntervalSeconds)*time.Second {
 		f.stats.JobsStale.Add(1)
-		log.Warn("stale job dropped: older than its interval", "age", age.Round(time.Millisecond))
+		log.Warn("stale job dropped: its slot ended more than one interval ago", "age", age.Round(time.Millisecond))
 		_ = msg.Ack()
 		return
 	}

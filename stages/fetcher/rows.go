@@ -20,11 +20,10 @@ func serverVersion(sess *monpool.Session) int {
 	v := sess.Conn.PgConn().ParameterStatus("server_version")
 	major, rest, _ := strings.Cut(v, ".")
 	maj, _ := strconv.Atoi(major)
-	minor := 0
 	if i := strings.IndexFunc(rest, func(r rune) bool { return r < '0' || r > '9' }); i >= 0 {
 		rest = rest[:i]
 	}
-	minor, _ = strconv.Atoi(rest)
+	minor, _ := strconv.Atoi(rest)
 	return maj*10000 + minor
 }
 

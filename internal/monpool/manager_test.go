@@ -1,0 +1,134 @@
+package monpool_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
+	"github.com/pgcollector/pgcollector/internal/catalog"
+	"github.com/pgcollector/pgcollector/internal/monpool"
+	"github.com/pgcollector/pgcollector/internal/pgtest"
+	"github.com/pgcollector/pgcollector/internal/secret"
+)
+
+func newManager(t *testing.T, box *secret.Box, maxConns int) *monpool.Manager {
+	t.Helper()
+	cfg := monpool.Config{MaxConns: maxConns, AcquireTimeout: 20 * time.Second, IdleTimeout: time.Minute,
+		ConnectTimeout: 5 * time.Second, StatementTimeout: 5 * time.Second, LockTimeout: time.Second, MaxBackoff: 2 * time.Second}
+	m, err := monpool.New(cfg, box, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	return m
+}
+
+func TestCapHoldsAcrossDatabases(t *testing.T) {
+	// Registered first, so it runs after the cluster's own cleanup.
+	t.Cleanup(func() { goleak.VerifyNone(t, goleak.IgnoreCurrent()) })
+	c := pgtest.Start(t, pgtest.Options{})
+	ctx := context.Background()
+	box, _ := secret.New("test secret")
+	enc, err := box.Encrypt("mon-pw")
+	require.NoError(t, err)
+	c.Exec(t, "postgres", "CREATE ROLE mon LOGIN PASSWORD 'mon-pw'", "GRANT pg_monitor TO mon")
+	var dbs []string
+	for i := range 12 {
+		db := fmt.Sprintf("db%02d", i)
+		c.Exec(t, "postgres", "CREATE DATABASE "+db)
+		dbs = append(dbs, db)
+	}
+	conn := catalog.Connection{ID: 1, Name: "c1", Host: c.Host, Port: c.Port, Database: "postgres",
+		Username: "mon", PasswordEncrypted: enc, SSLMode: "disable"}
+	m := newManager(t, box, 3)
+	defer m.Close()
+
+	admin, err := pgx.Connect(ctx, c.DSN("postgres"))
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+			}
+			var n int64
+			if err := admin.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE usename = 'mon'`).Scan(&n); err == nil && n > peak.Load() {
+				peak.Store(n)
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for round := range 3 {
+		for _, db := range dbs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s, err := m.Acquire(ctx, conn, db)
+				if !assertNoErr(t, err) {
+					return
+				}
+				var got, app string
+				var ro string
+				err = s.Conn.QueryRow(ctx, `SELECT current_database(), current_setting('application_name'),
+					current_setting('default_transaction_read_only')`).Scan(&got, &app, &ro)
+				s.Release(err != nil)
+				if assertNoErr(t, err) {
+					require.Equal(t, db, got, "round %d", round)
+					require.Equal(t, "pgcollector", app)
+					require.Equal(t, "on", ro)
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	close(stop)
+	<-sampled
+	require.LessOrEqual(t, m.Open(1), 3)
+	require.LessOrEqual(t, peak.Load(), int64(3), "sessions of the role at any sampled moment")
+	require.Positive(t, peak.Load())
+}
+
+func assertNoErr(t *testing.T, err error) bool {
+	t.Helper()
+	if err != nil {
+		t.Error(err)
+		return false
+	}
+	return true
+}
+
+func TestWrongPasswordBacksOffAndNeverLeaksThePassword(t *testing.T) {
+	c := pgtest.Start(t, pgtest.Options{})
+	c.Exec(t, "postgres", "CREATE ROLE mon LOGIN PASSWORD 'right-pw'")
+	box, _ := secret.New("test secret")
+	enc, err := box.Encrypt("canary-wrong-pw")
+	require.NoError(t, err)
+	conn := catalog.Connection{ID: 2, Name: "bad", Host: c.Host, Port: c.Port, Database: "postgres",
+		Username: "mon", PasswordEncrypted: enc, SSLMode: "disable"}
+	m := newManager(t, box, 2)
+	defer m.Close()
+	_, err = m.Acquire(context.Background(), conn, "postgres")
+	require.Error(t, err)
+	require.NotContains(t, err.Error(), "canary")
+	_, err = m.Acquire(context.Background(), conn, "postgres")
+	require.ErrorIs(t, err, monpool.ErrBackoff, "a failing server is not dialled again at once")
+
+	// A corrected row (new password) gets a fresh pool and connects.
+	enc2, _ := box.Encrypt("right-pw")
+	conn.PasswordEncrypted = enc2
+	s, err := m.Acquire(context.Background(), conn, "postgres")
+	require.NoError(t, err)
+	s.Release(false)
+}

@@ -1,0 +1,200 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pgcollector/pgcollector/bus"
+)
+
+// maxParts bounds the part numbers a batch may claim; the ledger keeps
+// them as integer.
+const maxParts = 1 << 20
+
+// flush settles every message: written and acknowledged, terminated as
+// poison, or negatively acknowledged for a retry. crashed reports that the
+// test hook stopped the sink between commit and acknowledgement.
+func (s *Sink) flush(ctx context.Context, msgs []jetstream.Msg) (crashed bool, err error) {
+	items := s.decode(msgs)
+	if len(items) == 0 {
+		return false, nil
+	}
+	w, cls, err := s.attempt(ctx, items)
+	switch {
+	case err == nil:
+		return s.done(items, w)
+	case cls == poison:
+		return s.isolate(ctx, items)
+	default:
+		s.fail(ctx, items, err)
+		return false, nil
+	}
+}
+
+// isolate writes the messages of a flush that failed on bad data one by
+// one, so that only the culprits are terminated.
+func (s *Sink) isolate(ctx context.Context, items []*item) (bool, error) {
+	for i, it := range items {
+		one := []*item{it}
+		w, cls, err := s.attempt(ctx, one)
+		switch {
+		case err == nil:
+			if crashed, err := s.done(one, w); crashed {
+				return true, err
+			}
+		case cls == poison:
+			s.terminate(it.msg, it.b.ID, err)
+		default:
+			s.fail(ctx, items[i:], err)
+			return false, nil
+		}
+	}
+	return false, nil
+}
+
+// attempt runs one write with its own deadline. A partition the cache
+// wrongly believed in is created again and the write retried once; missing
+// a second time, the rows themselves lie outside their batch's week.
+func (s *Sink) attempt(ctx context.Context, items []*item) (written, class, error) {
+	for try := 0; ; try++ {
+		wctx, cancel := writeContext(ctx)
+		w, err := s.write(wctx, items)
+		cancel()
+		if err == nil {
+			return w, 0, nil
+		}
+		cls := classify(err)
+		if cls != missingPartition {
+			return w, cls, err
+		}
+		s.parts.Reset()
+		if try > 0 {
+			return w, poison, err
+		}
+	}
+}
+
+// writeContext bounds a write by flushTimeout, and by shutdownGrace once
+// ctx is cancelled: a write is finished, not abandoned halfway, but a
+// stuck datastore cannot hold up shutdown.
+func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() != nil {
+		return context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), flushTimeout)
+	stop := context.AfterFunc(ctx, func() {
+		t := time.NewTimer(shutdownGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancel()
+		case <-wctx.Done():
+		}
+	})
+	return wctx, func() { stop(); cancel() }
+}
+
+// done acknowledges the messages of a committed write and counts it.
+func (s *Sink) done(items []*item, w written) (bool, error) {
+	if s.afterCommit != nil {
+		if err := s.afterCommit(); err != nil {
+			return true, err
+		}
+	}
+	for _, it := range items {
+		// A lost ack only means a redelivery, which the ledger skips.
+		_ = it.msg.Ack()
+	}
+	st := &s.stats
+	st.Flushes.Add(1)
+	st.BatchesStored.Add(w.batches)
+	st.RowsStored.Add(w.rows)
+	st.StatusesStored.Add(w.statuses)
+	st.Duplicates.Add(w.duplicates)
+	st.SnapshotsUnchanged.Add(w.unchanged)
+	if !s.downAt.IsZero() {
+		s.log.Info("datastore writes recovered", "outage", time.Since(s.downAt).Round(time.Millisecond),
+			"naks", st.Naks.Load())
+		s.downAt = time.Time{}
+	}
+	s.retry.reset()
+	return false, nil
+}
+
+// fail hands the messages back for redelivery after a backoff delay and
+// waits that delay, so a failing datastore is retried at a falling rate.
+func (s *Sink) fail(ctx context.Context, items []*item, err error) {
+	d := s.retry.delay()
+	for _, it := range items {
+		if ctx.Err() != nil {
+			_ = it.msg.Nak() // shutting down: let another sink have it now
+		} else {
+			_ = it.msg.NakWithDelay(d)
+		}
+	}
+	s.stats.Naks.Add(int64(len(items)))
+	if s.downAt.IsZero() {
+		s.downAt = time.Now()
+		s.log.Error("datastore write failed; retrying with backoff, no batch is dropped",
+			"err", err, "sqlstate", sqlstate(err), "batches", len(items))
+	} else {
+		s.log.Debug("datastore write failed again", "err", err, "retry_in", d)
+	}
+	sleep(ctx, d)
+}
+
+// decode reads the messages' batches and terminates those that cannot be
+// read: retrying them can never help.
+func (s *Sink) decode(msgs []jetstream.Msg) []*item {
+	items := make([]*item, 0, len(msgs))
+	for _, m := range msgs {
+		b, err := bus.DecodeBatch(m.Data(), m.Headers())
+		if err == nil {
+			err = check(b)
+		}
+		if err != nil {
+			s.terminate(m, m.Headers().Get(jetstream.MsgIDHeader), fmt.Errorf("undecodable: %w", err))
+			continue
+		}
+		items = append(items, &item{msg: m, b: b})
+	}
+	return items
+}
+
+// check rejects batches the decoder accepts but the sink cannot store.
+func check(b bus.Batch) error {
+	switch {
+	case b.Parts > maxParts:
+		return fmt.Errorf("%d parts exceed the limit of %d", b.Parts, maxParts)
+	case b.Kind == bus.KindRows && len(b.Columns) == 0 && len(b.Data) > 0:
+		return errors.New("rows batch without a column list")
+	case b.CollectedAt.IsZero():
+		return errors.New("no collection time")
+	}
+	return nil
+}
+
+// terminate stops redelivery of a message that can never be stored. The
+// stream keeps it (limits retention) for inspection by its sequence.
+func (s *Sink) terminate(m jetstream.Msg, batchID string, reason error) {
+	s.stats.Poison.Add(1)
+	attrs := []any{"batch_id", batchID, "subject", m.Subject(), "sqlstate", sqlstate(reason), "err", reason}
+	if md, err := m.Metadata(); err == nil {
+		attrs = append(attrs, "stream_seq", md.Sequence.Stream, "deliveries", md.NumDelivered)
+	}
+	s.log.Error("terminated poison batch: it stays in "+bus.StreamBatches+" for inspection", attrs...)
+	if err := m.TermWithReason(truncate(reason.Error(), 200)); err != nil {
+		s.log.Warn("terminate message", "batch_id", batchID, "err", err)
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,183 @@
+package sink
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/store"
+)
+
+const (
+	// idleWait bounds one fetch, which is also how long a cancelled Run
+	// may take to notice.
+	idleWait = time.Second
+	// fetchMessages caps the messages of one fetch; FetchMaxBytes is what
+	// normally ends it.
+	fetchMessages = 1024
+	// flushTimeout bounds one write. It stays below the consumer's
+	// AckWait (60s), after which JetStream would redeliver the messages
+	// while they are still being written.
+	flushTimeout = 45 * time.Second
+	// shutdownGrace is what a flush in progress gets to finish once Run's
+	// context is cancelled.
+	shutdownGrace = 5 * time.Second
+)
+
+// Stats are the sink's counters, safe to read at any time.
+type Stats struct {
+	BatchesStored      atomic.Int64 // batch parts whose rows were written
+	RowsStored         atomic.Int64 // rows written by COPY
+	StatusesStored     atomic.Int64 // status batches recorded
+	Duplicates         atomic.Int64 // batch parts skipped: already in the ledger
+	SnapshotsUnchanged atomic.Int64 // change-tracked parts skipped: equal to the last snapshot
+	Poison             atomic.Int64 // messages terminated: undecodable or refused by the datastore
+	Naks               atomic.Int64 // messages negatively acknowledged for a retry
+	Flushes            atomic.Int64 // committed transactions
+}
+
+// Sink is the stage writing batches into the datastore.
+type Sink struct {
+	cfg   Config
+	pool  *pgxpool.Pool
+	bus   *bus.Bus
+	log   *slog.Logger
+	parts *store.Partitions
+	stats Stats
+
+	retry  backoff
+	downAt time.Time // when the current datastore outage began; zero when up
+
+	// afterCommit, when set by a test, runs after a write commits and
+	// before its messages are acknowledged; an error makes Run return at
+	// once without acknowledging, as if the process died there.
+	afterCommit func() error
+}
+
+// New validates the configuration and returns a sink. It starts nothing.
+func New(cfg Config, pool *pgxpool.Pool, b *bus.Bus, log *slog.Logger) (*Sink, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if pool == nil || b == nil {
+		return nil, errors.New("sink: datastore pool and bus are required")
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Sink{
+		cfg:   cfg,
+		pool:  pool,
+		bus:   b,
+		log:   log.With("stage", "sink"),
+		parts: store.NewPartitions(pool),
+		retry: backoff{min: minBackoff, max: cfg.MaxBackoff},
+	}, nil
+}
+
+// Stats returns the live counters.
+func (s *Sink) Stats() *Stats { return &s.stats }
+
+// Run consumes batches until ctx is cancelled, then finishes the flush in
+// progress (for at most a few seconds), hands back the messages it holds
+// and returns nil. Messages it could not settle are redelivered by
+// JetStream. It returns an error only when the consumer cannot be had.
+func (s *Sink) Run(ctx context.Context) error {
+	cons, err := s.bus.Batches(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("sink: %w", err)
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	defer stopPrune()
+	wg.Go(func() { s.pruneLedger(pruneCtx) })
+
+	var pending []jetstream.Msg
+	var size int
+	var deadline time.Time
+	fetchFailing := false
+	for {
+		due := len(pending) > 0 && (size >= int(s.cfg.FlushBytes) || !time.Now().Before(deadline))
+		if due || ctx.Err() != nil {
+			// On cancellation the messages already fetched are still
+			// written (with a short deadline) rather than left to wait
+			// out their AckWait.
+			if len(pending) > 0 {
+				if crashed, err := s.flush(ctx, pending); crashed {
+					return err
+				}
+			}
+			pending, size = nil, 0
+			if ctx.Err() != nil {
+				return nil
+			}
+			continue
+		}
+		// Fetches stay short even when the flush is far off, because a
+		// fetch in flight does not notice ctx.
+		wait := idleWait
+		if len(pending) > 0 {
+			wait = min(wait, time.Until(deadline))
+		}
+		msgs, err := s.fetch(cons, max(wait, time.Millisecond), int(s.cfg.FlushBytes)-size)
+		switch {
+		case err != nil && !fetchFailing:
+			s.log.Error("fetch batches failed, retrying", "err", err)
+			fetchFailing = true
+		case err == nil && fetchFailing:
+			s.log.Info("fetching batches again")
+			fetchFailing = false
+		}
+		if err != nil {
+			sleep(ctx, time.Second)
+		}
+		if len(pending) == 0 && len(msgs) > 0 {
+			deadline = time.Now().Add(s.cfg.FlushInterval)
+		}
+		for _, m := range msgs {
+			pending = append(pending, m)
+			size += len(m.Data())
+		}
+	}
+}
+
+// fetch pulls what arrives within wait, up to about maxBytes (and at least
+// one message of the largest size, which FetchMaxBytes would otherwise
+// refuse forever).
+func (s *Sink) fetch(cons jetstream.Consumer, wait time.Duration, maxBytes int) ([]jetstream.Msg, error) {
+	maxBytes = max(maxBytes, s.bus.MaxPayload()+64<<10)
+	batch, err := cons.Fetch(fetchMessages, jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(maxBytes))
+	if err != nil {
+		return nil, err
+	}
+	var msgs []jetstream.Msg
+	for m := range batch.Messages() {
+		msgs = append(msgs, m)
+	}
+	if err := batch.Error(); err != nil && !errors.Is(err, jetstream.ErrNoMessages) {
+		return msgs, err
+	}
+	return msgs, nil
+}
+
+// sleep waits for d or until ctx is done.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

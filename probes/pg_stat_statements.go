@@ -18,7 +18,8 @@ package probes
 //
 // The view shows the statements of every database, so the probe is
 // ClusterWide. Only the top 1000 statements by total_exec_time are kept
-// (N is the literal 1000 in the query, which the fetcher may replace), and
+// (the query says LIMIT 1000 /*top_n*/, which the fetcher replaces with
+// PGC_STATEMENTS_TOP_N; see WithTopN), and
 // only those are converted to jsonb. Query texts are cut at 4096
 // characters.
 var pgStatStatements = Probe{
@@ -30,7 +31,7 @@ var pgStatStatements = Probe{
 	Columns:         srcColumns(pgStatStatementsCols),
 	Queries: srcQueries(pgStatStatementsCols, `FROM (SELECT * FROM pg_stat_statements
       ORDER BY total_exec_time DESC
-      LIMIT 1000) s,
+      LIMIT 1000 /*top_n*/) s,
   to_jsonb(s) j`),
 	Check: `SELECT CASE
   WHEN NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')

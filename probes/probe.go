@@ -2,6 +2,7 @@ package probes
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 )
 
@@ -118,4 +119,14 @@ func ByName(name string) (Probe, error) {
 		}
 	}
 	return Probe{}, fmt.Errorf("unknown probe %q", name)
+}
+
+// topN matches a row cap that deployments may change: a query writes
+// "LIMIT <n> /*top_n*/" and the fetcher replaces n with its configured
+// value (PGC_STATEMENTS_TOP_N), so the SQL stays runnable as written.
+var topN = regexp.MustCompile(`LIMIT \d+ /\*top_n\*/`)
+
+// WithTopN returns sql with its top_n row cap set to n.
+func WithTopN(sql string, n int) string {
+	return topN.ReplaceAllString(sql, fmt.Sprintf("LIMIT %d /*top_n*/", n))
 }

@@ -112,22 +112,24 @@ func TestExpiredNeverTouchesCurrentOrFuture(t *testing.T) {
 	// day always is.
 	start := utc(2025, 12, 1, 0, 0, 0)
 	var names []string
+	var ends []time.Time
 	for d := start.AddDate(0, 0, -14); d.Before(start.AddDate(4, 0, 14)); d = d.AddDate(0, 0, 7) {
 		names = append(names, "p_"+d.Format("20060102"))
+		ends = append(ends, d.AddDate(0, 0, 7))
 	}
 	for now := start; now.Before(start.AddDate(4, 0, 0)); now = now.Add(5 * time.Hour) {
 		got := expired("p", names, 1, now)
+		cutoff := now.AddDate(0, 0, -1)
 		want := 0
-		for _, n := range names {
-			from, _ := time.Parse("20060102", n[2:])
-			if !from.AddDate(0, 0, 7).After(now.AddDate(0, 0, -1)) {
+		for _, end := range ends {
+			if !end.After(cutoff) {
 				want++
 			}
 		}
 		require.Len(t, got, want, "at %s", now)
-		if len(got) > 0 {
-			last, _ := time.Parse("20060102", got[len(got)-1][2:])
-			require.True(t, last.AddDate(0, 0, 7).Before(now), "dropped the current week at %s", now)
+		if want > 0 {
+			require.Equal(t, names[:want], got, "at %s", now)
+			require.True(t, ends[want-1].Before(now) || ends[want-1].Equal(now), "dropped the current week at %s", now)
 		}
 	}
 }

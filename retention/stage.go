@@ -120,15 +120,19 @@ func (s *Stage) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	progress := func() { _ = msg.InProgress() }
 	run, err := s.run(ctx, progress)
-	if err == nil {
-		err = store.RecordRetentionRun(ctx, s.pool, run)
-	}
-	switch {
-	case ctx.Err() != nil:
-		// Shutting down mid-run: hand the tick to another process now.
+	if ctx.Err() != nil {
+		// Shutting down mid-run: the pass is incomplete, so it is not
+		// recorded; hand the tick to another process now.
 		_ = msg.Nak()
 		return
-	case err != nil:
+	}
+	// A finished pass is recorded even if shutdown starts meanwhile.
+	settle, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err == nil {
+		err = store.RecordRetentionRun(settle, s.pool, run)
+	}
+	if err != nil {
 		if !s.failing {
 			s.log.Error("retention: datastore unreachable; tick will be retried",
 				"period", tick.Period, "retry_in", s.cfg.RetryDelay, "err", err)
@@ -141,15 +145,13 @@ func (s *Stage) handle(ctx context.Context, msg jetstream.Msg) {
 		s.log.Info("retention: datastore reachable again")
 		s.failing = false
 	}
-	level := slog.LevelInfo
+	level, attrs := slog.LevelInfo, []any{"period", tick.Period,
+		"partitions_dropped", len(run.Dropped), "duration", run.FinishedAt.Sub(run.StartedAt)}
 	if run.Error != "" {
-		level = slog.LevelWarn
+		level, attrs = slog.LevelWarn, append(attrs, "err", run.Error)
 	}
-	s.log.Log(ctx, level, "retention run finished", "period", tick.Period,
-		"partitions_dropped", len(run.Dropped), "duration", run.FinishedAt.Sub(run.StartedAt), "errors", run.Error)
-	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if err := msg.DoubleAck(actx); err != nil {
+	s.log.Log(ctx, level, "retention run finished", attrs...)
+	if err := msg.DoubleAck(settle); err != nil {
 		// The tick comes back after the ack wait; running again is harmless.
 		s.log.Warn("retention: cannot acknowledge the tick", "period", tick.Period, "err", err)
 	}

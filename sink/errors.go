@@ -22,6 +22,10 @@ const (
 	// missingPartition means a partition the cache believed in is gone
 	// (retention dropped an old week): ensure it again and retry at once.
 	missingPartition
+	// conflict is a race with another sink: a ledger row it committed
+	// meanwhile, a deadlock or a serialization failure. Retry at once; the
+	// retry reads the other sink's ledger rows and skips its batches.
+	conflict
 )
 
 // classify decides between retrying and terminating. Anything it does not
@@ -38,13 +42,14 @@ func classify(err error) class {
 	switch {
 	case code == "23514" && strings.HasPrefix(pgErr.Message, "no partition of relation"):
 		return missingPartition
-	case code == "23505", code == "23503":
+	case code == "23505", code == "40001", code == "40P01":
 		// A unique violation can only come from the ledger (the state
-		// tables are upserted): another sink stored the same batch
-		// concurrently, and the retry reads its ledger rows and skips it. A
-		// foreign key violation means a connection was removed while its
+		// tables are upserted): another sink stored the same batch.
+		return conflict
+	case code == "23503":
+		// A foreign key violation means a connection was removed while its
 		// state was written; the retry finds it gone and writes no state.
-		return transient
+		return conflict
 	case strings.HasPrefix(code, "22"), strings.HasPrefix(code, "23"):
 		// Data exceptions and integrity violations: the message's rows do
 		// not fit its table.

@@ -95,15 +95,11 @@ func TestShutdownFinishesFlush(t *testing.T) {
 	e.settled()
 }
 
-// realCatalogueTest runs a probe of the real catalogue on the test server
-// the way the fetcher does (COPY of its query TO STDOUT) and stores the
-// bytes through the sink unchanged.
-func realCatalogueTest(t *testing.T, name string) {
-	p, err := probes.ByName(name)
-	require.NoError(t, err)
-	e := newEnv(t, []probes.Probe{p})
-	s, stop := e.start(testConfig(), nil)
-
+// copyProbe runs a probe of the real catalogue on the test server the way
+// the fetcher does (COPY of its query TO STDOUT, session settings pinned)
+// and returns the batch carrying those bytes unchanged.
+func (e *env) copyProbe(p probes.Probe, slot int64) bus.Batch {
+	t := e.t
 	conn, err := e.pool.Acquire(e.ctx)
 	require.NoError(t, err)
 	defer conn.Release()
@@ -111,35 +107,25 @@ func realCatalogueTest(t *testing.T, name string) {
 	require.NoError(t, conn.QueryRow(e.ctx, `SELECT current_setting('server_version_num')::int`).Scan(&version))
 	query, ok := p.QueryFor(version)
 	require.True(t, ok, "no query for server version %d", version)
-	for _, set := range []string{"TimeZone=UTC", "DateStyle=ISO", "IntervalStyle=postgres", "extra_float_digits=3"} {
-		k, v, _ := bytes.Cut([]byte(set), []byte("="))
-		_, err := conn.Exec(e.ctx, fmt.Sprintf("SET %s = '%s'", k, v))
-		require.NoError(t, err)
-	}
+	_, err = conn.Exec(e.ctx, `SET TimeZone = 'UTC'; SET DateStyle = 'ISO'; SET IntervalStyle = 'postgres';
+		SET extra_float_digits = 3; SET bytea_output = 'hex'`)
+	require.NoError(t, err)
 	now := time.Now().UTC()
 	prefix := fmt.Sprintf("1::integer, '%s'::timestamptz", now.Format(time.RFC3339Nano))
+	db := ""
 	if p.Scope == probes.ScopeDatabase {
 		prefix += ", current_database()::text"
+		db = "postgres"
 	}
 	var buf bytes.Buffer
 	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
 	defer cancel()
 	tag, err := conn.Conn().PgConn().CopyTo(ctx, &buf, fmt.Sprintf("COPY (SELECT %s, q.* FROM (%s) q) TO STDOUT", prefix, query))
-	require.NoError(t, err)
-	require.Positive(t, tag.RowsAffected())
-
-	cols := make([]string, 0)
+	require.NoError(t, err, p.Name)
+	var cols []string
 	for _, c := range p.StoredColumns() {
 		cols = append(cols, c.Name)
 	}
-	db := ""
-	if p.Scope == probes.ScopeDatabase {
-		db = "postgres"
-	}
-	e.publish(bus.Batch{ID: bus.BatchID(1, name, 1, db), Kind: bus.KindRows, ConnectionID: 1, Probe: name,
-		Database: db, CollectedAt: now, Rows: int(tag.RowsAffected()), Columns: cols, Data: buf.Bytes()})
-	e.eventually(int(tag.RowsAffected()), fmt.Sprintf(`SELECT count(*) FROM metrics.%s`, name))
-	e.settled()
-	require.Zero(t, s.Stats().Poison.Load())
-	require.NoError(t, stop())
+	return bus.Batch{ID: bus.BatchID(1, p.Name, slot, db), Kind: bus.KindRows, ConnectionID: 1, Probe: p.Name,
+		Database: db, CollectedAt: now, Rows: int(tag.RowsAffected()), Columns: cols, Data: buf.Bytes()}
 }

@@ -56,10 +56,16 @@ func (s *Sink) isolate(ctx context.Context, items []*item) (bool, error) {
 	return false, nil
 }
 
-// attempt runs one write with its own deadline. A partition the cache
-// wrongly believed in is created again and the write retried once; missing
-// a second time, the rows themselves lie outside their batch's week.
+// conflictRetries is how often a write lost to a concurrent sink is
+// retried at once before it counts as a datastore failure.
+const conflictRetries = 3
+
+// attempt runs one write with its own deadline. A race with another sink
+// is retried at once. A partition the cache wrongly believed in is created
+// again and the write retried once; missing a second time, the rows
+// themselves lie outside their batch's week.
 func (s *Sink) attempt(ctx context.Context, items []*item) (written, class, error) {
+	partitionRetried := false
 	for try := 0; ; try++ {
 		wctx, cancel := writeContext(ctx)
 		w, err := s.write(wctx, items)
@@ -67,13 +73,18 @@ func (s *Sink) attempt(ctx context.Context, items []*item) (written, class, erro
 		if err == nil {
 			return w, 0, nil
 		}
-		cls := classify(err)
-		if cls != missingPartition {
-			return w, cls, err
-		}
-		s.parts.Reset()
-		if try > 0 {
+		switch cls := classify(err); {
+		case cls == conflict && try < conflictRetries:
+			s.log.Debug("write lost a race with another sink, retrying", "err", err)
+		case cls == conflict:
+			return w, transient, err
+		case cls == missingPartition && !partitionRetried:
+			s.parts.Reset()
+			partitionRetried = true
+		case cls == missingPartition:
 			return w, poison, err
+		default:
+			return w, cls, err
 		}
 	}
 }
@@ -118,7 +129,7 @@ func (s *Sink) done(items []*item, w written) (bool, error) {
 	st.SnapshotsUnchanged.Add(w.unchanged)
 	if !s.downAt.IsZero() {
 		s.log.Info("datastore writes recovered", "outage", time.Since(s.downAt).Round(time.Millisecond),
-			"naks", st.Naks.Load())
+			"naks", st.Naks.Load()-s.downNaks0)
 		s.downAt = time.Time{}
 	}
 	s.retry.reset()
@@ -136,14 +147,14 @@ func (s *Sink) fail(ctx context.Context, items []*item, err error) {
 			_ = it.msg.NakWithDelay(d)
 		}
 	}
-	s.stats.Naks.Add(int64(len(items)))
 	if s.downAt.IsZero() {
-		s.downAt = time.Now()
+		s.downAt, s.downNaks0 = time.Now(), s.stats.Naks.Load()
 		s.log.Error("datastore write failed; retrying with backoff, no batch is dropped",
 			"err", err, "sqlstate", sqlstate(err), "batches", len(items))
 	} else {
 		s.log.Debug("datastore write failed again", "err", err, "retry_in", d)
 	}
+	s.stats.Naks.Add(int64(len(items)))
 	sleep(ctx, d)
 }
 

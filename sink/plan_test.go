@@ -125,18 +125,21 @@ func TestPlanStatus(t *testing.T) {
 }
 
 func TestClassify(t *testing.T) {
-	pg := func(code, msg string) error { return fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: code, Message: msg}) }
+	pg := func(code, msg string) error {
+		return fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: code, Message: msg})
+	}
 	tests := []struct {
 		err  error
 		want class
 	}{
 		{errors.New("dial tcp: connection refused"), transient},
 		{pg("57P01", "terminating connection due to administrator command"), transient},
-		{pg("40001", "could not serialize access"), transient},
-		{pg("40P01", "deadlock detected"), transient},
+		{pg("40001", "could not serialize access"), conflict},
+		{pg("40P01", "deadlock detected"), conflict},
+		{pg("23503", "violates foreign key constraint"), conflict},
 		{pg("53300", "sorry, too many clients already"), transient},
 		{pg("55P03", "canceling statement due to lock timeout"), transient},
-		{pg("23505", `duplicate key value violates unique constraint "ingest_ledger_pkey"`), transient},
+		{pg("23505", `duplicate key value violates unique constraint "ingest_ledger_pkey"`), conflict},
 		{pg("42501", "permission denied for table ingest_ledger"), transient},
 		{pg("42P01", `relation "public.ingest_ledger" does not exist`), transient},
 		{pg("22P02", `invalid input syntax for type bigint: "abc"`), poison},

@@ -53,8 +53,9 @@ type Sink struct {
 	parts *store.Partitions
 	stats Stats
 
-	retry  backoff
-	downAt time.Time // when the current datastore outage began; zero when up
+	retry     backoff
+	downAt    time.Time // when the current datastore outage began; zero when up
+	downNaks0 int64     // Stats.Naks when it began
 
 	// afterCommit, when set by a test, runs after a write commits and
 	// before its messages are acknowledged; an error makes Run return at

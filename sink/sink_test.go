@@ -6,10 +6,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/probes"
 )
 
 func TestEndToEnd(t *testing.T) {
@@ -162,6 +164,29 @@ func TestPoisonIsTerminatedGoodBatchesStored(t *testing.T) {
 	require.NoError(t, stop())
 }
 
-func TestRealCatalogueProbe(t *testing.T) {
-	realCatalogueTest(t, "pg_stat_database")
+func TestRealCatalogueProbes(t *testing.T) {
+	var cat []probes.Probe
+	for _, name := range []string{"pg_stat_database", "pg_settings", "pg_stat_activity", "pg_stat_all_tables"} {
+		p, err := probes.ByName(name)
+		require.NoError(t, err)
+		cat = append(cat, p)
+	}
+	e := newEnv(t, cat)
+	s, stop := e.start(testConfig(), nil)
+	want := map[string]int{}
+	for _, p := range cat {
+		b := e.copyProbe(p, 1)
+		require.Positive(t, b.Rows, p.Name)
+		if p.ChangeTracked {
+			b.Hash = "some digest"
+		}
+		e.publish(b)
+		want[p.Name] = b.Rows
+	}
+	e.settled()
+	for name, n := range want {
+		require.Equal(t, n, e.count(`SELECT count(*) FROM `+pgx.Identifier{"metrics", name}.Sanitize()), name)
+	}
+	require.Zero(t, s.Stats().Poison.Load())
+	require.NoError(t, stop())
 }

@@ -221,3 +221,26 @@ func TestPartitionsCache(t *testing.T) {
 		require.NoError(t, cache.Ensure(ctx, "test_server", at.AddDate(0, 0, 7*i)), fmt.Sprint(i))
 	}
 }
+
+func TestMigrateRealCatalogue(t *testing.T) {
+	ctx := context.Background()
+	_, pool := newPool(t)
+	require.NoError(t, Migrate(ctx, pool, probes.All))
+	first := schemaFingerprint(t, ctx, pool)
+	require.NoError(t, Migrate(ctx, pool, probes.All))
+	require.Equal(t, first, schemaFingerprint(t, ctx, pool))
+	require.Equal(t, len(probes.All), countRows(t, pool, `SELECT count(*) FROM public.probes`))
+	require.Equal(t, len(probes.All), countRows(t, pool,
+		`SELECT count(*) FROM pg_partitioned_table pt JOIN pg_class c ON c.oid = pt.partrelid
+		 JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'metrics'`))
+	for _, p := range probes.All {
+		require.NoError(t, EnsurePartition(ctx, pool, p.Name, time.Now()), p.Name)
+	}
+}
+
+func countRows(t *testing.T, pool *pgxpool.Pool, sql string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, pool.QueryRow(context.Background(), sql).Scan(&n))
+	return n
+}

@@ -77,6 +77,7 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 	if !ok {
 		return nil, fmt.Errorf("no query for server version %d", version)
 	}
+	sql = probes.WithTopN(sql, f.cfg.StatementsTopN)
 	prefix := fmt.Sprintf("%d::integer, '%s'::timestamptz", conn.ID, at.Format(time.RFC3339Nano))
 	if p.Scope == probes.ScopeDatabase {
 		prefix += ", current_database()::text"

@@ -14,7 +14,7 @@ export PATH := $(PATH):/usr/local/go/bin
 export PGC_PG_CACHE ?= /var/tmp/pgcollector/pg
 export PGC_TEST_PG_VERSIONS ?= 14,15,16,17,18
 
-.PHONY: all build test test-short pgbin demo run lint fmt bench clean
+.PHONY: all build deps test test-short pgbin demo run lint fmt bench clean
 
 all: build
 
@@ -25,12 +25,20 @@ build:
 pgbin:
 	./scripts/fetch-pg.sh $(PG_MAJORS)
 
-test: pgbin build
+# System packages the tests use: Debian's chromium for the web page test
+# (internal/obs). Installed only when missing and only as root; the test
+# itself installs nothing and fails with the reason when it is absent.
+deps:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+test: deps pgbin build
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # Only Debian's PostgreSQL 15, for a quick loop while developing.
-test-short: build
+test-short: deps build
 	PGC_TEST_PG_VERSIONS=15 $(GO) test -race -count=1 ./...
 
 demo: build

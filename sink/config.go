@@ -8,26 +8,26 @@ import (
 	"github.com/pgcollector/pgcollector/bus"
 )
 
-// Config tunes the sink. cmd loads it with envconfig.Process("PGC_SINK",
-// &cfg), so the variables are PGC_SINK_FLUSH_BYTES and so on.
+// Config tunes the sink. cmd loads it under the PGC prefix, so the
+// variables are PGC_SINK_FLUSH_BYTES and so on.
 type Config struct {
 	// FlushBytes ends accumulation once this much batch data is pending:
 	// COPY is several times faster per row with thousands of rows per
 	// statement than with a hundred (DESIGN.md, "Measured").
-	FlushBytes bus.ByteSize `envconfig:"FLUSH_BYTES" default:"8MiB" yaml:"flush_bytes" desc:"pending batch bytes that trigger a flush"`
+	FlushBytes bus.ByteSize `envconfig:"SINK_FLUSH_BYTES" default:"8MiB" desc:"pending batch bytes that trigger a flush"`
 	// FlushInterval bounds how long a batch waits for others to share its
 	// transaction.
-	FlushInterval time.Duration `envconfig:"FLUSH_INTERVAL" default:"250ms" yaml:"flush_interval" desc:"longest wait before a flush"`
+	FlushInterval time.Duration `envconfig:"SINK_FLUSH_INTERVAL" default:"250ms" desc:"longest wait before a flush"`
 	// MaxBackoff caps the delay between retries while the datastore fails.
-	MaxBackoff time.Duration `envconfig:"MAX_BACKOFF" default:"30s" yaml:"max_backoff" desc:"cap of the retry delay while the datastore is unreachable"`
+	MaxBackoff time.Duration `envconfig:"SINK_MAX_BACKOFF" default:"30s" desc:"cap of the retry delay while the datastore is unreachable"`
 	// LedgerRetention is how long ingest ledger rows are kept. It must
 	// exceed the replay window of PGC_BATCHES: a batch redelivered after its
 	// ledger row is gone would be stored twice.
-	LedgerRetention time.Duration `envconfig:"LEDGER_RETENTION" default:"168h" yaml:"ledger_retention" desc:"how long batch ids are remembered for deduplication; must exceed PGC_REPLAY_WINDOW"`
+	LedgerRetention time.Duration `envconfig:"SINK_LEDGER_RETENTION" default:"168h" desc:"how long batch ids are remembered for deduplication; must exceed PGC_REPLAY_WINDOW"`
 	// ReplayWindow is the bus's replay window (bus.Config.ReplayWindow),
 	// set by cmd so that New can check LedgerRetention against it. Zero
 	// skips the check.
-	ReplayWindow time.Duration `ignored:"true" yaml:"-"`
+	ReplayWindow time.Duration `ignored:"true"`
 }
 
 // DefaultConfig returns the configuration with every default applied, for

@@ -34,7 +34,7 @@ var catalogue = []probes.Probe{
 }
 
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	ctx  context.Context
 	pg   *pgtest.Cluster
 	pool *pgxpool.Pool
@@ -42,7 +42,7 @@ type env struct {
 	log  *slog.Logger
 }
 
-func newEnv(t *testing.T, cat []probes.Probe) *env {
+func newEnv(t testing.TB, cat []probes.Probe) *env {
 	t.Helper()
 	ctx := t.Context()
 	e := &env{t: t, ctx: ctx, log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
@@ -62,7 +62,7 @@ func newEnv(t *testing.T, cat []probes.Probe) *env {
 }
 
 // testWriter sends log lines to the test log.
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))

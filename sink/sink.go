@@ -78,7 +78,7 @@ func New(cfg Config, pool *pgxpool.Pool, b *bus.Bus, log *slog.Logger) (*Sink, e
 		cfg:   cfg,
 		pool:  pool,
 		bus:   b,
-		log:   log.With("stage", "sink"),
+		log:   log,
 		parts: store.NewPartitions(pool),
 		retry: backoff{min: minBackoff, max: cfg.MaxBackoff},
 	}, nil
@@ -88,9 +88,10 @@ func New(cfg Config, pool *pgxpool.Pool, b *bus.Bus, log *slog.Logger) (*Sink, e
 func (s *Sink) Stats() *Stats { return &s.stats }
 
 // Run consumes batches until ctx is cancelled, then finishes the flush in
-// progress (for at most a few seconds), hands back the messages it holds
-// and returns nil. Messages it could not settle are redelivered by
-// JetStream. It returns an error only when the consumer cannot be had.
+// progress and writes the messages it already holds (each write bounded
+// by a few seconds), and returns nil. Messages it could not settle are
+// redelivered by JetStream. It returns an error only when the consumer
+// cannot be had.
 func (s *Sink) Run(ctx context.Context) error {
 	cons, err := s.bus.Batches(ctx)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -79,6 +80,7 @@ func cmdRun(args []string, configPath string, e env) error {
 	defer b.Close()
 
 	cache := catalog.NewCache(pool, log, c.s.Core.CatalogRefresh)
+	cache.PersistTo(filepath.Join(c.s.Bus.DataDir, "catalog.json"))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cache.Run(gctx) })
 	migrated := make(chan struct{})

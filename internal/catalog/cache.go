@@ -23,6 +23,8 @@ type Cache struct {
 	failing  bool
 	loadedAt time.Time
 	ready    chan struct{}
+	file     string
+	saved    []byte // last body written to file, to skip unchanged writes
 }
 
 // NewCache returns a cache that refreshes every refresh interval once Run
@@ -33,6 +35,11 @@ func NewCache(q Querier, log *slog.Logger, refresh time.Duration) *Cache {
 	}
 	return &Cache{q: q, log: log, refresh: refresh, ready: make(chan struct{})}
 }
+
+// PersistTo makes the cache save every successful refresh to file and, if
+// the datastore is unreachable when the process starts, load from it. Call
+// it before Run.
+func (c *Cache) PersistTo(file string) { c.file = file }
 
 // Run refreshes the cache until ctx ends. Failures are logged once per
 // change of state, not once per attempt.
@@ -55,11 +62,19 @@ func (c *Cache) refreshOnce(ctx context.Context) {
 		first := !c.failing
 		c.failing = true
 		c.mu.Unlock()
+		if !c.Loaded() && c.file != "" {
+			if lerr := c.loadFile(); lerr == nil {
+				c.log.Warn("datastore unreachable at start: using the configuration saved at the last refresh", "file", c.file)
+			}
+		}
 		if first && ctx.Err() == nil {
 			c.log.Warn("datastore unreachable: collecting with the last-known configuration",
 				"err", err, "loaded", c.Loaded())
 		}
 		return
+	}
+	if err := c.save(); err != nil {
+		c.log.Warn("cannot save the configuration copy", "file", c.file, "err", err)
 	}
 	c.mu.Lock()
 	recovered := c.failing

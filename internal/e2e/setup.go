@@ -48,6 +48,21 @@ func MonitorRole(ctx context.Context, c *pgtest.Cluster, role, password string, 
 
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
+// Exec runs statements as the superuser in database.
+func Exec(ctx context.Context, c *pgtest.Cluster, database string, sql ...string) error {
+	conn, err := pgx.Connect(ctx, c.DSN(database))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	for _, s := range sql {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
+
 // CreateDatabase creates a database on the cluster as the superuser.
 func CreateDatabase(ctx context.Context, c *pgtest.Cluster, name string) error {
 	conn, err := pgx.Connect(ctx, c.DSN("postgres"))

@@ -3,28 +3,33 @@ package monpool
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
-	"sync"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/pgcollector/pgcollector/internal/catalog"
 )
 
 // server is the session budget of one monitored server. total counts every
-// open session, borrowed or idle, whatever its database.
+// open session, borrowed or idle, whatever its database and whichever
+// version of the connection row it was opened with, so the cap holds even
+// while sessions of an outdated row are still borrowed.
 type server struct {
-	m           *Manager
+	m *Manager
+
+	mu          sync.Mutex
 	conn        catalog.Connection
 	fingerprint string
-
-	mu        sync.Mutex
-	idle      []*Session
-	total     int
-	retired   bool
-	changed   chan struct{} // closed and replaced whenever capacity may have freed
-	failures  int
-	failUntil time.Time
-	lastErr   error
+	gen         int              // bumped when the row's connection settings change
+	base        *pgx.ConnConfig  // parsed settings of gen, password decrypted once
+	idle        []*Session
+	total       int
+	retired     bool
+	changed     chan struct{} // closed and replaced whenever capacity may have freed
+	failures    int
+	failUntil   time.Time
+	lastErr     *ConnectError
 }
 
 func newServer(m *Manager, c catalog.Connection) *server {
@@ -36,6 +41,29 @@ func (s *server) signal() {
 	s.changed = make(chan struct{})
 }
 
+// update adopts the current row. When anything used to connect changed
+// (password, host, TLS files) the idle sessions are closed, borrowed ones
+// close on release, and the backoff of the old settings is forgotten.
+func (s *server) update(c catalog.Connection) {
+	s.mu.Lock()
+	s.conn = c // the name may change without affecting sessions
+	fp := c.Fingerprint()
+	if fp == s.fingerprint {
+		s.mu.Unlock()
+		return
+	}
+	s.fingerprint = fp
+	s.gen++
+	s.base = nil
+	idle := s.idle
+	s.idle = nil
+	s.total -= len(idle)
+	s.failures, s.failUntil, s.lastErr = 0, time.Time{}, nil
+	s.signal()
+	s.mu.Unlock()
+	closeAll(idle)
+}
+
 func (s *server) acquire(ctx context.Context, database string) (*Session, error) {
 	for {
 		s.mu.Lock()
@@ -44,9 +72,10 @@ func (s *server) acquire(ctx context.Context, database string) (*Session, error)
 			return nil, errClosedServer(s.conn.Name)
 		}
 		if time.Now().Before(s.failUntil) {
-			err := s.lastErr
+			e := *s.lastErr
 			s.mu.Unlock()
-			return nil, fmt.Errorf("%w: %v", ErrBackoff, err)
+			e.Database, e.Backoff = database, true
+			return nil, &e
 		}
 		for i := len(s.idle) - 1; i >= 0; i-- {
 			if sess := s.idle[i]; sess.Database == database {
@@ -74,34 +103,52 @@ func (s *server) acquire(ctx context.Context, database string) (*Session, error)
 				continue
 			}
 		}
+		conn, gen, base := s.conn, s.gen, s.base
 		s.mu.Unlock()
 		if victim != nil {
 			victim.Conn.Close(context.Background())
 		}
-		return s.open(ctx, database)
+		return s.open(ctx, conn, gen, base, database)
 	}
 }
 
 // open dials a session for a slot already counted in total.
-func (s *server) open(ctx context.Context, database string) (*Session, error) {
-	conn, err := s.m.dial(ctx, s.conn, database)
+func (s *server) open(ctx context.Context, c catalog.Connection, gen int, base *pgx.ConnConfig,
+	database string) (*Session, error) {
+	var err error
+	if base == nil {
+		// Decrypting costs a PBKDF2 derivation; do it once per version
+		// of the row rather than once per session.
+		base, err = s.m.connConfig(c)
+	}
+	var conn *pgx.Conn
+	if err == nil {
+		conn, err = s.m.dial(ctx, c, base, database)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
 		s.total--
-		s.failures++
-		s.failUntil = time.Now().Add(s.m.backoff(s.failures - 1))
-		s.lastErr = err
 		s.signal()
-		return nil, err
+		ce := &ConnectError{Connection: c.Name, Database: database,
+			DatabaseOnly: databaseOnly(err, database, c.Database), Err: err}
+		if !ce.DatabaseOnly && gen == s.gen {
+			s.failures++
+			s.failUntil = time.Now().Add(s.m.backoff(s.failures - 1))
+			s.lastErr = ce
+		}
+		return nil, ce
 	}
-	s.failures, s.failUntil, s.lastErr = 0, time.Time{}, nil
-	return &Session{Conn: conn, Database: database, srv: s}, nil
+	if gen == s.gen {
+		s.failures, s.failUntil, s.lastErr = 0, time.Time{}, nil
+		s.base = base
+	}
+	return &Session{Conn: conn, Database: database, srv: s, gen: gen}, nil
 }
 
 func (s *server) release(sess *Session, broken bool) {
 	s.mu.Lock()
-	if broken || s.retired {
+	if broken || s.retired || sess.gen != s.gen {
 		s.total--
 		s.signal()
 		s.mu.Unlock()
@@ -130,9 +177,7 @@ func (s *server) reapIdle(before time.Time) {
 		s.signal()
 	}
 	s.mu.Unlock()
-	for _, sess := range drop {
-		sess.Conn.Close(context.Background())
-	}
+	closeAll(drop)
 }
 
 // retire closes idle sessions and makes borrowed ones close on release.
@@ -144,7 +189,11 @@ func (s *server) retire() {
 	s.total -= len(idle)
 	s.signal()
 	s.mu.Unlock()
-	for _, sess := range idle {
+	closeAll(idle)
+}
+
+func closeAll(sessions []*Session) {
+	for _, sess := range sessions {
 		sess.Conn.Close(context.Background())
 	}
 }

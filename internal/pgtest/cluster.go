@@ -26,6 +26,9 @@ type Options struct {
 	Settings map[string]string
 	// HBA are extra pg_hba.conf lines, inserted before the defaults.
 	HBA []string
+	// Ident are pg_ident.conf lines ("map system_user pg_role"); the
+	// harness itself maps nothing.
+	Ident []string
 }
 
 // Cluster is one running (or stopped) throwaway PostgreSQL server.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"regexp"
 	"testing"
 	"time"
 
@@ -138,4 +139,35 @@ func serverPIDs(t *testing.T, c *Cluster) []int {
 	_, err := os.Stat(c.DataDir)
 	require.NoError(t, err)
 	return append(children, pid)
+}
+
+// TestStartFailureReportsLog checks that a server that cannot start fails
+// with its own words and leaves nothing behind.
+func TestStartFailureReportsLog(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		settings map[string]string
+		want     string
+		fromLog  bool // the failure is the server's, so the error quotes its log
+	}{
+		{"bad value", map[string]string{"shared_buffers": "lots"}, `invalid value for parameter "shared_buffers"`, true},
+		{"unknown library", map[string]string{"shared_preload_libraries": "no_such_lib"}, `"no_such_lib"`, true},
+		{"newline in value", map[string]string{"work_mem": "1MB\nfsync = on"}, "invalid setting", false},
+	}
+	logPathRE := regexp.MustCompile(`last lines of (\S+)/server\.log`)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := StartCluster(context.Background(), Options{Settings: tt.settings})
+			require.Nil(t, c)
+			t.Logf("start error: %v", err)
+			require.ErrorContains(t, err, tt.want)
+			if tt.fromLog {
+				m := logPathRE.FindStringSubmatch(err.Error())
+				require.NotNil(t, m, "error does not quote the server log: %v", err)
+				require.NoDirExists(t, m[1], "cluster dir left behind")
+			}
+		})
+	}
 }

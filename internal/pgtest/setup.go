@@ -132,7 +132,31 @@ func (c *Cluster) initDB(ctx context.Context, opts Options) error {
 	if err := c.writeConf(opts.Settings); err != nil {
 		return err
 	}
-	return c.writeHBA(opts.HBA)
+	if err := c.writeHBA(opts.HBA); err != nil {
+		return err
+	}
+	return c.writeIdent(opts.Ident)
+}
+
+// writeIdent appends the caller's user name maps to initdb's pg_ident.conf,
+// which holds only comments.
+func (c *Cluster) writeIdent(lines []string) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	path := filepath.Join(c.DataDir, "pg_ident.conf")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", path, err)
+	}
+	_, err = f.WriteString(strings.Join(lines, "\n") + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // socketPathMax is the usable length of sun_path; postgres appends

@@ -56,6 +56,9 @@ func demo() error {
 	if err := e2e.MonitorRole(ctx, pg, "pgc_monitor", "demo-password", "app1", "app2"); err != nil {
 		return err
 	}
+	if err := e2e.Exec(ctx, pg, "postgres", "CREATE EXTENSION pg_stat_statements"); err != nil {
+		return err
+	}
 	secretFile, err := e2e.WriteSecret(tmp, "demo server secret")
 	if err != nil {
 		return err

@@ -36,7 +36,12 @@ cache=${PGC_PG_CACHE:-/var/tmp/pgcollector/pg}
 mkdir -p "$cache" || die "cannot create cache dir $cache"
 # Every directory above the cache must be searchable by the postgres user,
 # otherwise the server started by the tests cannot read its own binaries.
-chmod a+rx "$cache" "$(dirname "$cache")" 2>/dev/null || true
+# The default parent is ours to open up even under a strict umask; a parent
+# chosen through PGC_PG_CACHE is the caller's business.
+chmod a+rx "$cache" || die "cannot chmod $cache"
+if [ -z "${PGC_PG_CACHE:-}" ]; then
+	chmod a+rx "$(dirname "$cache")" || die "cannot chmod $(dirname "$cache")"
+fi
 
 majors=("$@")
 [ ${#majors[@]} -gt 0 ] || majors=(14 16 17 18)

@@ -47,7 +47,8 @@ func (s *Sink) isolate(ctx context.Context, items []*item) (bool, error) {
 				return true, err
 			}
 		case cls == poison:
-			s.terminate(it.msg, it.b.ID, err)
+			s.terminate(it.msg, it.b.ID, err, "connection_id", it.b.ConnectionID, "probe", it.b.Probe,
+				"database", it.b.Database)
 		default:
 			s.fail(ctx, items[i:], err)
 			return false, nil
@@ -68,9 +69,11 @@ func (s *Sink) attempt(ctx context.Context, items []*item) (written, class, erro
 	partitionRetried := false
 	for try := 0; ; try++ {
 		wctx, cancel := writeContext(ctx)
+		start := time.Now()
 		w, err := s.write(wctx, items)
 		cancel()
 		if err == nil {
+			s.obs.Written(w.batches, w.rows, time.Since(start))
 			return w, 0, nil
 		}
 		switch cls := classify(err); {
@@ -116,9 +119,13 @@ func (s *Sink) done(items []*item, w written) (bool, error) {
 			return true, err
 		}
 	}
+	now := time.Now()
 	for _, it := range items {
 		// A lost ack only means a redelivery, which the ledger skips.
 		_ = it.msg.Ack()
+		if it.b.Kind == bus.KindRows {
+			s.obs.IngestLag(now.Sub(it.b.CollectedAt))
+		}
 	}
 	st := &s.stats
 	st.Flushes.Add(1)
@@ -163,6 +170,9 @@ func (s *Sink) fail(ctx context.Context, items []*item, err error) {
 func (s *Sink) decode(msgs []jetstream.Msg) []*item {
 	items := make([]*item, 0, len(msgs))
 	for _, m := range msgs {
+		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
+			s.obs.Redelivered(bus.ConsumerSink)
+		}
 		b, err := bus.DecodeBatch(m.Data(), m.Headers())
 		if err == nil {
 			err = check(b)
@@ -191,9 +201,11 @@ func check(b bus.Batch) error {
 
 // terminate stops redelivery of a message that can never be stored. The
 // stream keeps it (limits retention) for inspection by its sequence.
-func (s *Sink) terminate(m jetstream.Msg, batchID string, reason error) {
+func (s *Sink) terminate(m jetstream.Msg, batchID string, reason error, batchAttrs ...any) {
 	s.stats.Poison.Add(1)
-	attrs := []any{"batch_id", batchID, "subject", m.Subject(), "sqlstate", sqlstate(reason), "err", reason}
+	s.obs.Poison("sink")
+	attrs := append([]any{"batch_id", batchID, "subject", m.Subject(), "sqlstate", sqlstate(reason), "err", reason},
+		batchAttrs...)
 	if md, err := m.Metadata(); err == nil {
 		attrs = append(attrs, "stream_seq", md.Sequence.Stream, "deliveries", md.NumDelivered)
 	}

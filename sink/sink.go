@@ -52,6 +52,7 @@ type Sink struct {
 	log   *slog.Logger
 	parts *store.Partitions
 	stats Stats
+	obs   Observer
 
 	retry     backoff
 	downAt    time.Time // when the current datastore outage began; zero when up
@@ -81,6 +82,7 @@ func New(cfg Config, pool *pgxpool.Pool, b *bus.Bus, log *slog.Logger) (*Sink, e
 		log:   log,
 		parts: store.NewPartitions(pool),
 		retry: backoff{min: minBackoff, max: cfg.MaxBackoff},
+		obs:   nopObserver{},
 	}, nil
 }
 

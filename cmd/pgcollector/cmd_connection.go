@@ -2,119 +2,133 @@ package main
 
 import (
 	"context"
-	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgcollector/pgcollector/internal/catalog"
 )
 
+const connectionSubcommands = "add, list, show, update, remove, enable, disable"
+
 func cmdConnection(args []string, configPath string, e env) error {
 	if len(args) == 0 {
-		return usagef("connection: missing subcommand (add, list)")
+		return usagef("connection: missing subcommand (%s)", connectionSubcommands)
+	}
+	if err := refusePasswordFlag(args[1:]); err != nil {
+		return err
 	}
 	switch args[0] {
 	case "add":
 		return connectionAdd(args[1:], configPath, e)
 	case "list":
 		return connectionList(args[1:], configPath, e)
+	case "show":
+		return connectionShow(args[1:], configPath, e)
+	case "update":
+		return connectionUpdate(args[1:], configPath, e)
+	case "remove":
+		return connectionRemove(args[1:], configPath, e)
+	case "enable":
+		return connectionSetMonitored(args[1:], configPath, e, true)
+	case "disable":
+		return connectionSetMonitored(args[1:], configPath, e, false)
 	}
-	return usagef("connection: unknown subcommand %q (add, list)", args[0])
+	return usagef("connection: unknown subcommand %q (%s)", args[0], connectionSubcommands)
 }
 
-func connectionAdd(args []string, configPath string, e env) error {
-	c, err := newCommand("connection add", e)
-	if err != nil {
-		return err
-	}
-	var conn catalog.Connection
-	fs := c.fs
-	fs.StringVar(&conn.Name, "name", "", "unique name of the monitored server (required)")
-	fs.StringVar(&conn.Host, "host", "", "host name or address (required)")
-	fs.IntVar(&conn.Port, "port", 5432, "port")
-	fs.StringVar(&conn.Database, "database", "postgres", "maintenance database to connect to")
-	fs.StringVar(&conn.Username, "username", "", "role to connect as (required)")
-	fs.StringVar(&conn.SSLMode, "sslmode", "prefer", "disable, allow, prefer, require, verify-ca or verify-full")
-	fs.StringVar(&conn.SSLRootCert, "sslrootcert", "", "CA certificate file")
-	fs.StringVar(&conn.SSLCert, "sslcert", "", "client certificate file")
-	fs.StringVar(&conn.SSLKey, "sslkey", "", "client key file")
-	fs.StringVar(&conn.OwnerUsername, "owner-username", "", "owner of the connection (a user name)")
-	fs.StringVar(&conn.OwnerToken, "owner-token", "", "owner of the connection (a token)")
-	passwordStdin := fs.Bool("password-stdin", false, "read the password from standard input")
-	if err := c.parse(args, configPath, true); err != nil {
-		return err
-	}
-	for flagName, v := range map[string]string{"--name": conn.Name, "--host": conn.Host, "--username": conn.Username} {
-		if strings.TrimSpace(v) == "" {
-			return usagef("connection add: %s is required", flagName)
+// refusePasswordFlag explains why --password does not exist instead of
+// the flag package's bare "flag provided but not defined"; a password on
+// the command line ends up in shell history and the process table. The
+// value is never echoed.
+func refusePasswordFlag(args []string) error {
+	for _, a := range args {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "password" || name == "pw") {
+			return usagef("connection: there is no --password flag: give the password with --password-stdin or --password-file")
 		}
 	}
-	if conn.Port < 1 || conn.Port > 65535 {
-		return usagef("connection add: --port must be 1..65535")
-	}
-	if conn.OwnerUsername != "" && conn.OwnerToken != "" {
-		return usagef("connection add: give --owner-username or --owner-token, not both")
-	}
-	if !oneOf(conn.SSLMode, "disable", "allow", "prefer", "require", "verify-ca", "verify-full") {
-		return usagef("connection add: --sslmode %q is not a libpq sslmode", conn.SSLMode)
-	}
-	box, err := c.secretBox()
-	if err != nil {
-		return err
-	}
-	if *passwordStdin {
-		pw, err := readPassword(e.stdin)
-		if err != nil {
-			return err
-		}
-		if conn.PasswordEncrypted, err = box.Encrypt(pw); err != nil {
-			return err
-		}
-	}
-	pool, err := c.datastore()
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	id, err := catalog.AddConnection(ctx, pool, conn)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(e.stdout, id)
 	return nil
 }
 
-// readPassword reads the whole of stdin and removes one trailing newline,
-// as `echo pw |` and here-strings add one.
-func readPassword(r io.Reader) (string, error) {
+// passwordFlags are the two ways to give a password.
+type passwordFlags struct {
+	stdin bool
+	file  string
+}
+
+func (p *passwordFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&p.stdin, "password-stdin", false, "read the password from standard input (one trailing newline is dropped)")
+	fs.StringVar(&p.file, "password-file", "", "read the password from this file (one trailing newline is dropped)")
+}
+
+func (p *passwordFlags) given() bool { return p.stdin || p.file != "" }
+
+// read returns the password, or "" when none was given.
+func (p *passwordFlags) read(cmd string, stdin io.Reader) (string, error) {
+	switch {
+	case p.stdin && p.file != "":
+		return "", usagef("%s: give --password-stdin or --password-file, not both", cmd)
+	case p.stdin:
+		return readPassword(cmd, "standard input", stdin)
+	case p.file != "":
+		f, err := os.Open(p.file)
+		if err != nil {
+			return "", usagef("%s: --password-file: %v", cmd, err)
+		}
+		defer f.Close()
+		return readPassword(cmd, p.file, f)
+	}
+	return "", nil
+}
+
+// readPassword reads the whole input and removes one trailing newline,
+// as `echo pw |`, here-strings and editors add one.
+func readPassword(cmd, from string, r io.Reader) (string, error) {
 	raw, err := io.ReadAll(io.LimitReader(r, 64<<10))
 	if err != nil {
-		return "", fmt.Errorf("read password from stdin: %w", err)
+		return "", fmt.Errorf("%s: read password from %s: %w", cmd, from, err)
 	}
 	pw := strings.TrimSuffix(strings.TrimSuffix(string(raw), "\n"), "\r")
 	if pw == "" {
-		return "", usagef("connection add: --password-stdin given but standard input is empty")
+		return "", usagef("%s: the password read from %s is empty", cmd, from)
 	}
 	return pw, nil
 }
 
-func connectionList(args []string, configPath string, e env) error {
-	c, err := newCommand("connection list", e)
-	if err != nil {
-		return err
+// parseRef parses arguments holding one connection id or name among the
+// flags, in any order (the flag package alone stops at the first
+// non-flag), then loads the settings.
+func parseRef(c *command, args []string, configPath string) (string, error) {
+	var flags, refs []string
+	for rest := args; ; {
+		if err := c.fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return "", err
+			}
+			return "", usagef("%s: %v", c.name, err)
+		}
+		flags = append(flags, rest[:len(rest)-c.fs.NArg()]...)
+		if c.fs.NArg() == 0 {
+			break
+		}
+		refs = append(refs, c.fs.Arg(0))
+		rest = c.fs.Args()[1:]
 	}
-	var f catalog.Filter
-	c.fs.StringVar(&f.OwnerUsername, "owner-username", "", "only this owner's connections")
-	c.fs.StringVar(&f.OwnerToken, "owner-token", "", "only this owner's connections")
-	asJSON := c.fs.Bool("json", false, "print JSON")
-	if err := c.parse(args, configPath, true); err != nil {
-		return err
+	if len(refs) != 1 || strings.TrimSpace(refs[0]) == "" {
+		return "", usagef("%s: give exactly one connection id or name", c.name)
 	}
+	return refs[0], c.parse(flags, configPath, true)
+}
+
+// withDatastore runs fn with the datastore pool and a deadline.
+func withDatastore(c *command, fn func(ctx context.Context, pool *pgxpool.Pool) error) error {
 	pool, err := c.datastore()
 	if err != nil {
 		return err
@@ -122,44 +136,67 @@ func connectionList(args []string, configPath string, e env) error {
 	defer pool.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conns, err := catalog.ListConnections(ctx, pool, f)
+	return fn(ctx, pool)
+}
+
+// findConnection resolves an id or name; not found is the user's mistake.
+func findConnection(ctx context.Context, c *command, pool *pgxpool.Pool, ref string) (catalog.Connection, error) {
+	conn, err := catalog.FindConnection(ctx, pool, ref)
+	if errors.Is(err, catalog.ErrNotFound) {
+		return conn, fmt.Errorf("%s: no connection with id or name %q", c.name, ref)
+	}
+	return conn, err
+}
+
+// storeError words catalog errors for the command line.
+func storeError(c *command, name string, err error) error {
+	if errors.Is(err, catalog.ErrNameTaken) {
+		return fmt.Errorf("%s: a connection named %q already exists", c.name, name)
+	}
+	return err
+}
+
+func connectionRemove(args []string, configPath string, e env) error {
+	c, err := newCommand("connection remove", e)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		return printConnectionsJSON(e.stdout, conns)
+	ref, err := parseRef(c, args, configPath)
+	if err != nil {
+		return err
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tHOST\tPORT\tDATABASE\tUSER\tSSLMODE\tMONITORED\tERROR")
-	for _, x := range conns {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%t\t%s\n", x.ID, x.Name, x.Host, x.Port, x.Database,
-			x.Username, x.SSLMode, x.IsMonitored, x.ConnectionError)
-	}
-	return tw.Flush()
+	return withDatastore(c, func(ctx context.Context, pool *pgxpool.Pool) error {
+		conn, err := findConnection(ctx, c, pool, ref)
+		if err != nil {
+			return err
+		}
+		if err := catalog.RemoveConnection(ctx, pool, conn.ID); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "removed connection %d (%s)\n", conn.ID, conn.Name)
+		return nil
+	})
 }
 
-// connectionView is what list prints: never the encrypted password, never
-// the owner token.
-type connectionView struct {
-	ID              int64  `json:"id"`
-	Name            string `json:"name"`
-	Host            string `json:"host"`
-	Port            int    `json:"port"`
-	Database        string `json:"database"`
-	Username        string `json:"username"`
-	SSLMode         string `json:"sslmode"`
-	OwnerUsername   string `json:"owner_username,omitempty"`
-	IsMonitored     bool   `json:"is_monitored"`
-	ConnectionError string `json:"connection_error,omitempty"`
-}
-
-func printConnectionsJSON(w io.Writer, conns []catalog.Connection) error {
-	out := make([]connectionView, 0, len(conns))
-	for _, x := range conns {
-		out = append(out, connectionView{x.ID, x.Name, x.Host, x.Port, x.Database, x.Username, x.SSLMode,
-			x.OwnerUsername, x.IsMonitored, x.ConnectionError})
+func connectionSetMonitored(args []string, configPath string, e env, on bool) error {
+	verb := map[bool]string{true: "enable", false: "disable"}[on]
+	c, err := newCommand("connection "+verb, e)
+	if err != nil {
+		return err
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	ref, err := parseRef(c, args, configPath)
+	if err != nil {
+		return err
+	}
+	return withDatastore(c, func(ctx context.Context, pool *pgxpool.Pool) error {
+		conn, err := findConnection(ctx, c, pool, ref)
+		if err != nil {
+			return err
+		}
+		if err := catalog.UpdateConnection(ctx, pool, conn.ID, catalog.ConnectionUpdate{Monitored: &on}); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "connection %d (%s) %sd\n", conn.ID, conn.Name, verb)
+		return nil
+	})
 }

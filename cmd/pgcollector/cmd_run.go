@@ -19,12 +19,13 @@ import (
 	"github.com/pgcollector/pgcollector/internal/monpool"
 	"github.com/pgcollector/pgcollector/internal/store"
 	"github.com/pgcollector/pgcollector/probes"
+	"github.com/pgcollector/pgcollector/retention"
 	"github.com/pgcollector/pgcollector/sink"
 	"github.com/pgcollector/pgcollector/stages/fetcher"
 	"github.com/pgcollector/pgcollector/stages/scheduler"
 )
 
-var allStages = []string{"scheduler", "fetcher", "sink"}
+var allStages = []string{"scheduler", "fetcher", "sink", "retention"}
 
 func parseStages(v string) (map[string]bool, error) {
 	out := map[string]bool{}
@@ -92,6 +93,11 @@ func cmdRun(args []string, configPath string, e env) error {
 			return err
 		}
 		g.Go(func() error { return s.Run(gctx) })
+		tk, err := scheduler.NewTicker(c.s.Ticker, pool, b, log.With("stage", "scheduler", "timer", scheduler.RetentionTimer))
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return tk.Run(gctx) })
 	}
 	if stages["fetcher"] {
 		mp, err := monpool.New(c.s.Pool, box, log.With("component", "monpool"))
@@ -113,18 +119,38 @@ func cmdRun(args []string, configPath string, e env) error {
 		g.Go(func() error {
 			// The sink must not write before the metrics tables exist,
 			// or every batch would look like poison.
-			select {
-			case <-gctx.Done():
+			if !waitMigrated(gctx, migrated) {
 				return nil
-			case <-migrated:
 			}
 			return sk.Run(gctx)
+		})
+	}
+	if stages["retention"] {
+		rt, err := retention.New(c.s.Retention, pool, b, log.With("stage", "retention"))
+		if err != nil {
+			return err
+		}
+		g.Go(func() error {
+			if !waitMigrated(gctx, migrated) {
+				return nil
+			}
+			return rt.Run(gctx)
 		})
 	}
 	log.Info("pgcollector running", "version", version, "stages", *stagesFlag, "embedded_nats", b.Embedded())
 	err = g.Wait()
 	log.Info("pgcollector stopped")
 	return err
+}
+
+// waitMigrated reports whether the migrations finished before ctx ended.
+func waitMigrated(ctx context.Context, migrated <-chan struct{}) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-migrated:
+		return true
+	}
 }
 
 // migrateUntilDone applies migrations, retrying while the datastore is
@@ -158,4 +184,3 @@ func migrateUntilDone(ctx context.Context, pool *pgxpool.Pool, log *slog.Logger,
 		delay = min(delay*2, 30*time.Second)
 	}
 }
-

@@ -38,7 +38,8 @@ type env struct {
 const usageText = `usage: pgcollector [--config FILE] COMMAND [flags]
 
 commands:
-  run [--stages all|scheduler,fetcher,sink]   run the collector until SIGINT/SIGTERM
+  run [--stages all|scheduler,fetcher,sink,retention]
+                                              run the collector until SIGINT/SIGTERM
   migrate                                     apply datastore migrations and exit
   connection add|list                         manage monitored servers
   probe list|set NAME [--interval D] [--retention-days N] [--enabled BOOL]

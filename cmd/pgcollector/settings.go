@@ -7,6 +7,7 @@ import (
 	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/config"
 	"github.com/pgcollector/pgcollector/internal/monpool"
+	"github.com/pgcollector/pgcollector/retention"
 	"github.com/pgcollector/pgcollector/sink"
 	"github.com/pgcollector/pgcollector/stages/fetcher"
 	"github.com/pgcollector/pgcollector/stages/scheduler"
@@ -31,10 +32,12 @@ type settings struct {
 	Scheduler scheduler.Config
 	Fetcher   fetcher.Config
 	Sink      sink.Config
+	Ticker    scheduler.TickerConfig
+	Retention retention.Config
 }
 
 func (s *settings) targets() []any {
-	return []any{&s.Core, &s.Bus, &s.Pool, &s.Scheduler, &s.Fetcher, &s.Sink}
+	return []any{&s.Core, &s.Bus, &s.Pool, &s.Scheduler, &s.Fetcher, &s.Sink, &s.Ticker, &s.Retention}
 }
 
 // validate checks what every command needs; needDatastore adds the
@@ -59,7 +62,7 @@ func (s *settings) validate(needDatastore bool) error {
 	case !oneOf(strings.ToLower(c.LogFormat), "text", "json"):
 		return config.Errorf("PGC_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
 	}
-	for _, v := range []interface{ Validate() error }{s.Bus, s.Pool, s.Fetcher, s.Sink} {
+	for _, v := range []interface{ Validate() error }{s.Bus, s.Pool, s.Fetcher, s.Sink, s.Ticker, s.Retention} {
 		if err := v.Validate(); err != nil {
 			return asConfigError(err)
 		}

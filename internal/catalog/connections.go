@@ -77,7 +77,7 @@ func AddConnection(ctx context.Context, q Querier, c Connection) (int64, error) 
 		c.Name, c.Host, c.Hostaddr, c.Port, c.Database, c.Username, c.PasswordEncrypted, c.SSLMode,
 		c.SSLCert, c.SSLKey, c.SSLRootCert, c.OwnerUsername, c.OwnerToken).Scan(&id)
 	if err != nil {
-		return 0, fmt.Errorf("insert connection %q: %w", c.Name, err)
+		return 0, fmt.Errorf("insert connection %q: %w", c.Name, nameTaken(err))
 	}
 	return id, nil
 }

@@ -34,10 +34,10 @@ func quoteDSN(v string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(v) + "'"
 }
 
-// connConfig builds the pgx configuration of a monitored session. The
-// password is set on the parsed config, never put into a string that could
-// be printed.
-func (m *Manager) connConfig(c catalog.Connection, database string) (*pgx.ConnConfig, error) {
+// connConfig builds the pgx configuration of a connection's sessions; dial
+// sets the database. The password is set on the parsed config, never put
+// into a string that could be printed.
+func (m *Manager) connConfig(c catalog.Connection) (*pgx.ConnConfig, error) {
 	host := c.Host
 	if c.Hostaddr != "" {
 		host = c.Hostaddr
@@ -45,7 +45,7 @@ func (m *Manager) connConfig(c catalog.Connection, database string) (*pgx.ConnCo
 	parts := []string{
 		"host=" + quoteDSN(host),
 		"port=" + strconv.Itoa(c.Port),
-		"dbname=" + quoteDSN(database),
+		"dbname=" + quoteDSN(c.Database),
 		"user=" + quoteDSN(c.Username),
 		"sslmode=" + quoteDSN(orDefault(c.SSLMode, "prefer")),
 	}
@@ -85,11 +85,9 @@ func orDefault(v, d string) string {
 	return v
 }
 
-func (m *Manager) dial(ctx context.Context, c catalog.Connection, database string) (*pgx.Conn, error) {
-	cfg, err := m.connConfig(c, database)
-	if err != nil {
-		return nil, err
-	}
+func (m *Manager) dial(ctx context.Context, c catalog.Connection, base *pgx.ConnConfig, database string) (*pgx.Conn, error) {
+	cfg := base.Copy()
+	cfg.Database = database
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s database %s: %w", c.Name, database, err)

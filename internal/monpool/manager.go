@@ -14,10 +14,6 @@ import (
 	"github.com/pgcollector/pgcollector/internal/secret"
 )
 
-// ErrBackoff is returned while a server that failed to connect is left
-// alone, so a down server is not hammered by every probe.
-var ErrBackoff = errors.New("server recently unreachable; waiting before reconnecting")
-
 // Manager hands out sessions to monitored servers within each server's cap.
 type Manager struct {
 	cfg Config
@@ -45,6 +41,7 @@ type Session struct {
 	Conn     *pgx.Conn
 	Database string
 	srv      *server
+	gen      int // the version of the connection row it was opened with
 	lastUsed time.Time
 }
 
@@ -55,8 +52,10 @@ func (s *Session) Release(broken bool) {
 	s.srv.release(s, broken || s.Conn.IsClosed())
 }
 
-// serverFor returns the pool of a connection, replacing it when the row
-// changed since it was built (new password, host or TLS files).
+// serverFor returns the pool of a connection. When the row changed since
+// the pool last saw it (new password, host or TLS files) the pool drops
+// its sessions of the old settings but keeps counting the borrowed ones,
+// so a change never lets the server exceed its cap.
 func (m *Manager) serverFor(c catalog.Connection) (*server, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -64,13 +63,11 @@ func (m *Manager) serverFor(c catalog.Connection) (*server, error) {
 		return nil, errors.New("monpool: closed")
 	}
 	srv := m.servers[c.ID]
-	if srv != nil && srv.fingerprint != c.Fingerprint() {
-		srv.retire()
-		srv = nil
-	}
 	if srv == nil {
 		srv = newServer(m, c)
 		m.servers[c.ID] = srv
+	} else {
+		srv.update(c)
 	}
 	return srv, nil
 }

@@ -21,8 +21,8 @@ type server struct {
 	mu          sync.Mutex
 	conn        catalog.Connection
 	fingerprint string
-	gen         int              // bumped when the row's connection settings change
-	base        *pgx.ConnConfig  // parsed settings of gen, password decrypted once
+	gen         int             // bumped when the row's connection settings change
+	base        *pgx.ConnConfig // parsed settings of gen, password decrypted once
 	idle        []*Session
 	total       int
 	retired     bool

@@ -29,6 +29,9 @@ type Options struct {
 	// Ident are pg_ident.conf lines ("map system_user pg_role"); the
 	// harness itself maps nothing.
 	Ident []string
+	// TLS turns ssl on with a throwaway CA and a server certificate for
+	// 127.0.0.1 and localhost; see CAFile and ClientCert (tls.go).
+	TLS bool
 }
 
 // Cluster is one running (or stopped) throwaway PostgreSQL server.

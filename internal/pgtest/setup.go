@@ -132,6 +132,11 @@ func (c *Cluster) initDB(ctx context.Context, opts Options) error {
 	if err := c.writeConf(opts.Settings); err != nil {
 		return err
 	}
+	if opts.TLS {
+		if err := c.writeTLS(); err != nil {
+			return err
+		}
+	}
 	if err := c.writeHBA(opts.HBA); err != nil {
 		return err
 	}

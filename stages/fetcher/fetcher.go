@@ -48,6 +48,10 @@ type Fetcher struct {
 	avail *availabilityCache
 
 	bufferFull atomic.Bool
+
+	obs        Observer
+	health     *health
+	maxDeliver int // the job consumer's MaxDeliver: the last delivery of a job
 }
 
 // New validates the configuration; it starts nothing.
@@ -62,6 +66,7 @@ func New(cfg Config, src Source, pool *monpool.Manager, b Bus, log *slog.Logger)
 		cfg: cfg, src: src, pool: pool, bus: b, log: log, now: time.Now,
 		dbs:   newDatabaseCache(cfg.DatabaseListTTL),
 		avail: newAvailabilityCache(cfg.AvailabilityRecheck),
+		obs:   nopObserver{}, health: newHealth(),
 	}, nil
 }
 
@@ -78,6 +83,9 @@ func (f *Fetcher) Run(ctx context.Context) error {
 			return nil
 		}
 		return err
+	}
+	if info := cons.CachedInfo(); info != nil {
+		f.maxDeliver = info.Config.MaxDeliver
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(f.cfg.Workers))
 	if err != nil {

@@ -28,24 +28,33 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 	if p.Scope == probes.ScopeDatabase {
 		storedDB = db
 	}
+	key := availKey{conn.ID, db, p.Name}
 	sess, err := f.pool.Acquire(runCtx, conn, db)
 	if err != nil {
 		f.stats.ProbeErrors.Add(1)
+		f.obs.ProbeRun(p.Name, ResultError, 0, 0)
+		if !f.acquireFailed(conn, err, log) && ctx.Err() == nil {
+			f.probeFailed(key, err, log)
+		}
 		if p.RoundTrip {
 			return f.publishRows(ctx, job, conn, p, storedDB, collectedAt, roundTripFailure(conn.ID, collectedAt, err))
 		}
 		return f.publishStatus(ctx, job, conn, p, storedDB, false, err.Error())
 	}
+	f.serverUp(conn, log)
 	version := serverVersion(sess)
 	if reason, skip := f.availability(runCtx, sess, conn, p, db, version); skip {
 		sess.Release(runCtx.Err() != nil)
+		f.obs.ProbeRun(p.Name, ResultUnavailable, 0, 0)
 		if reason == "" {
 			return nil
 		}
 		f.stats.Unavailable.Add(1)
+		log.Debug("probe unavailable", "reason", reason)
 		return f.publishStatus(ctx, job, conn, p, storedDB, true, reason)
 	}
 	f.stats.ProbeRuns.Add(1)
+	start := time.Now()
 	var data []byte
 	if p.RoundTrip {
 		data, err = roundTrip(runCtx, sess, conn.ID, collectedAt)
@@ -53,17 +62,23 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 		data, err = f.copyOut(runCtx, sess, conn, p, pc, version, collectedAt)
 	}
 	sess.Release(err != nil)
+	took := time.Since(start)
 	if err != nil {
 		f.stats.ProbeErrors.Add(1)
+		f.obs.ProbeRun(p.Name, ResultError, took, 0)
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42883" || pgErr.Code == "58P01") {
 			// The view or function vanished (extension dropped): check
 			// availability again on the next run instead of failing on.
 			f.avail.forget(conn.ID, db, p.Name)
 		}
-		log.Warn("probe failed", "database", db, "err", err)
+		if ctx.Err() == nil {
+			f.probeFailed(key, err, log)
+		}
 		return f.publishStatus(ctx, job, conn, p, storedDB, false, err.Error())
 	}
+	f.probeSucceeded(key, log)
+	f.obs.ProbeRun(p.Name, ResultOK, took, bytes.Count(data, []byte{'\n'}))
 	return f.publishRows(ctx, job, conn, p, storedDB, collectedAt, data)
 }
 
@@ -137,12 +152,16 @@ func (f *Fetcher) publishRows(ctx context.Context, job bus.Job, conn catalog.Con
 		b.Hash = snapshotHash(data, len(cols)-len(p.Columns))
 	}
 	f.stats.Rows.Add(int64(b.Rows))
-	return f.bus.PublishBatch(ctx, b)
+	if err := f.bus.PublishBatch(ctx, b); err != nil {
+		return err
+	}
+	f.obs.BatchPublished(p.Name, string(bus.KindRows))
+	return nil
 }
 
 func (f *Fetcher) publishStatus(ctx context.Context, job bus.Job, conn catalog.Connection, p probes.Probe,
 	db string, unavailable bool, reason string) error {
-	return f.bus.PublishBatch(ctx, bus.Batch{
+	err := f.bus.PublishBatch(ctx, bus.Batch{
 		ID:           bus.BatchID(conn.ID, p.Name, job.Slot, db) + "!status",
 		Kind:         bus.KindStatus,
 		ConnectionID: conn.ID,
@@ -152,4 +171,8 @@ func (f *Fetcher) publishStatus(ctx context.Context, job bus.Job, conn catalog.C
 		Unavailable:  unavailable,
 		Reason:       reason,
 	})
+	if err == nil {
+		f.obs.BatchPublished(p.Name, string(bus.KindStatus))
+	}
+	return err
 }

@@ -35,9 +35,30 @@ type key struct {
 	probe string
 }
 
+// last is the job most recently published for a (connection, probe).
 type last struct {
 	interval int
 	slot     int64
+	at       time.Time // when it was published
+}
+
+// due reports whether slot, which starts at start, needs a job, given the
+// last job published for the same (connection, probe), if any (ok).
+//
+// With an unchanged interval every later slot is due. When the interval
+// changed, the new schedule begins with its next slot if a job of the old
+// schedule was already published within the current one: publishing the
+// current slot as well would take a second sample moments after the last,
+// and a changed interval must apply from the next slot, not add a run.
+func due(l last, ok bool, interval int, slot int64, start time.Time) bool {
+	switch {
+	case !ok:
+		return true
+	case l.interval == interval:
+		return slot > l.slot
+	default:
+		return l.at.Before(start)
+	}
 }
 
 // Scheduler publishes due jobs. Create it with New; Run does the work.
@@ -112,7 +133,13 @@ func (s *Scheduler) publishDue(ctx context.Context) {
 			k := key{c.ID, name}
 			live[k] = true
 			slot, start := SlotAt(now, c.ID, name, p.IntervalSeconds)
-			if l, ok := s.sent[k]; ok && l.interval == p.IntervalSeconds && l.slot >= slot {
+			l, ok := s.sent[k]
+			if !due(l, ok, p.IntervalSeconds, slot, start) {
+				if l.interval != p.IntervalSeconds {
+					// The current slot of the new interval counts as
+					// served by the old schedule's last job.
+					s.sent[k] = last{p.IntervalSeconds, slot, l.at}
+				}
 				continue
 			}
 			job := bus.Job{ConnectionID: c.ID, Probe: name, Slot: slot, IntervalSeconds: p.IntervalSeconds, ScheduledAt: start}
@@ -120,7 +147,7 @@ func (s *Scheduler) publishDue(ctx context.Context) {
 				s.reportFailure(ctx, err)
 				return
 			}
-			s.sent[k] = last{p.IntervalSeconds, slot}
+			s.sent[k] = last{p.IntervalSeconds, slot, now}
 		}
 	}
 	if s.failing {

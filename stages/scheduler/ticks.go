@@ -66,6 +66,9 @@ func NewTicker(cfg TickerConfig, q catalog.Querier, pub TickPublisher, log *slog
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if q == nil || pub == nil || log == nil {
+		return nil, errors.New("retention ticker: datastore, publisher and logger are required")
+	}
 	return &Ticker{cfg: cfg, q: q, pub: pub, log: log, now: time.Now,
 		recheck: time.Minute, retry: 5 * time.Second}, nil
 }

@@ -28,6 +28,7 @@ const (
 	hdrHash        = "Pgc-Hash"
 	hdrUnavailable = "Pgc-Unavailable"
 	hdrReason      = "Pgc-Reason"
+	hdrConnError   = "Pgc-Connection-Error"
 )
 
 const versionText = "1" // strconv.Itoa(Version), spelled once
@@ -72,6 +73,9 @@ func EncodeBatch(bt Batch) *nats.Msg {
 		optional(hdrUnavailable, "true")
 	}
 	optional(hdrReason, headerEscape(bt.Reason))
+	if bt.ConnectionError {
+		optional(hdrConnError, "true")
+	}
 	return &nats.Msg{Subject: BatchSubject(bt.Probe), Header: h, Data: bt.Data}
 }
 
@@ -84,19 +88,20 @@ func DecodeBatch(data []byte, h nats.Header) (Batch, error) {
 	}
 	d := headerDecoder{h: h}
 	bt := Batch{
-		ID:           d.escaped(hdrID, true),
-		Kind:         Kind(d.text(hdrKind, true)),
-		ConnectionID: d.int64(hdrConnection, true),
-		Probe:        d.text(hdrProbe, true),
-		Database:     d.escaped(hdrDatabase, false),
-		CollectedAt:  d.time(hdrCollectedAt),
-		Part:         int(d.int64(hdrPart, true)),
-		Parts:        int(d.int64(hdrParts, true)),
-		Rows:         int(d.int64(hdrRows, false)),
-		Hash:         d.escaped(hdrHash, false),
-		Unavailable:  d.bool(hdrUnavailable),
-		Reason:       d.escaped(hdrReason, false),
-		Data:         data,
+		ID:              d.escaped(hdrID, true),
+		Kind:            Kind(d.text(hdrKind, true)),
+		ConnectionID:    d.int64(hdrConnection, true),
+		Probe:           d.text(hdrProbe, true),
+		Database:        d.escaped(hdrDatabase, false),
+		CollectedAt:     d.time(hdrCollectedAt),
+		Part:            int(d.int64(hdrPart, true)),
+		Parts:           int(d.int64(hdrParts, true)),
+		Rows:            int(d.int64(hdrRows, false)),
+		Hash:            d.escaped(hdrHash, false),
+		Unavailable:     d.bool(hdrUnavailable),
+		Reason:          d.escaped(hdrReason, false),
+		ConnectionError: d.bool(hdrConnError),
+		Data:            data,
 	}
 	if cols := d.text(hdrColumns, false); cols != "" {
 		bt.Columns = strings.Split(cols, ",")

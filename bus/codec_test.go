@@ -13,6 +13,11 @@ func TestBatchCodecRoundTrip(t *testing.T) {
 		"rows":     rowsBatch("1.p.1.db", 4096, 64),
 		"status":   {ID: "1.p.1", Kind: KindStatus, Probe: "p", Parts: 1, Reason: "boom\r\n  ", CollectedAt: time.Unix(0, 0).UTC()},
 		"escaping": {ID: "1.p.1. x%", Kind: KindRows, Probe: "p", Database: " x% ü\t", Parts: 2, Part: 1, Data: []byte("a\n"), CollectedAt: time.Unix(5, 5).UTC()},
+		"connection error": {ID: "1.p.1!status", Kind: KindStatus, Probe: "p", Parts: 1, ConnectionError: true,
+			Reason: "tls error: x509: certificate signed by unknown authority", CollectedAt: time.Unix(7, 0).UTC()},
+		// Every optional header at once fills the encoder's value array.
+		"all optional": {ID: "1.p.1.db", Kind: KindRows, Probe: "p", Database: "db", Hash: "ab", Unavailable: true,
+			Reason: "r", ConnectionError: true, Parts: 1, Columns: []string{"a"}, Data: []byte("1\n"), CollectedAt: time.Unix(9, 0).UTC()},
 	} {
 		t.Run(name, func(t *testing.T) {
 			m := EncodeBatch(bt)
@@ -60,6 +65,7 @@ func TestDecodeBatchRejectsBadHeaders(t *testing.T) {
 		"unknown kind":    {"Pgc-Kind", "blob", "unknown kind"},
 		"part past parts": {"Pgc-Part", "1", "part 1 of 1"},
 		"bad bool":        {"Pgc-Unavailable", "yes", "not a boolean"},
+		"bad conn error":  {"Pgc-Connection-Error", "1", "not a boolean"},
 		"bad escape":      {"Pgc-Database", "%zz", "bad escape"},
 		"negative rows":   {"Pgc-Rows", "-1", "negative row count"},
 	} {

@@ -57,7 +57,11 @@ type Batch struct {
 	// source is absent (a view or extension), false when it failed.
 	Unavailable bool
 	Reason      string
-	Data        []byte
+	// ConnectionError marks Reason as a failure of the whole connection
+	// (unreachable, login, TLS), not of this probe: the sink records it
+	// in connections.connection_error. A rows batch clears that column.
+	ConnectionError bool
+	Data            []byte
 }
 
 // Tick is a timer message, such as the daily retention tick. Its message id

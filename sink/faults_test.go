@@ -76,7 +76,8 @@ func TestCrashBetweenCommitAndAck(t *testing.T) {
 func TestShutdownFinishesFlush(t *testing.T) {
 	e := newEnv(t, catalogue)
 	cfg := testConfig()
-	cfg.FlushInterval = time.Minute // nothing is flushed before the cancel
+	// Nothing is due before the cancel: neither the bytes nor the time.
+	cfg.FlushInterval, cfg.FlushBytes = time.Minute, 1<<30
 	s, stop := e.start(cfg, nil)
 	now := time.Now().UTC()
 	for i := range 3 {

@@ -23,9 +23,12 @@ func (s *Sink) flush(ctx context.Context, msgs []jetstream.Msg) (crashed bool, e
 	if len(items) == 0 {
 		return false, nil
 	}
+	start := time.Now()
 	w, cls, err := s.attempt(ctx, items)
 	switch {
 	case err == nil:
+		s.log.Debug("flushed", "messages", len(items), "batches", w.batches, "rows", w.rows,
+			"duplicates", w.duplicates, "took", time.Since(start))
 		return s.done(items, w)
 	case cls == poison:
 		return s.isolate(ctx, items)

@@ -61,6 +61,7 @@ type plan struct {
 	avail      map[stateKey]availability
 	failures   map[stateKey]failure
 	snapshots  map[stateKey]snapshot // changed snapshots
+	conns      map[int64]connState   // newest connection state (connerror.go)
 }
 
 // at is the collection time as the datastore keeps it: timestamptz has
@@ -88,6 +89,7 @@ func makePlan(items []*item, ledger map[string]*recorded, snaps map[stateKey]sna
 		b := it.b
 		k := stateKey{b.ConnectionID, b.Database, b.Probe}
 		t := at(b)
+		p.noteConnection(b, t)
 		if b.Kind == bus.KindStatus {
 			// Status batches are not in the ledger: their writes are
 			// idempotent and ordered by time, and a status must not stop

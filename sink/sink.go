@@ -17,9 +17,9 @@ import (
 )
 
 const (
-	// idleWait bounds one fetch, which is also how long a cancelled Run
+	// maxWait bounds one fetch, which is also how long a cancelled Run
 	// may take to notice.
-	idleWait = time.Second
+	maxWait = time.Second
 	// fetchMessages caps the messages of one fetch; FetchMaxBytes is what
 	// normally ends it.
 	fetchMessages = 1024
@@ -112,8 +112,14 @@ func (s *Sink) Run(ctx context.Context) error {
 	var size int
 	var deadline time.Time
 	fetchFailing := false
+	// A fetch asks for at least one message of the largest size, which
+	// FetchMaxBytes would otherwise refuse forever; so once less room than
+	// that is left, the flush is due. A flush holds at most about
+	// max(FlushBytes, MaxPayload) bytes.
+	minFetch := s.bus.MaxPayload() + 64<<10
 	for {
-		due := len(pending) > 0 && (size >= int(s.cfg.FlushBytes) || !time.Now().Before(deadline))
+		room := int(s.cfg.FlushBytes) - size
+		due := len(pending) > 0 && (room < minFetch || !time.Now().Before(deadline))
 		if due || ctx.Err() != nil {
 			// On cancellation the messages already fetched are still
 			// written (with a short deadline) rather than left to wait
@@ -129,13 +135,15 @@ func (s *Sink) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		// Fetches stay short even when the flush is far off, because a
-		// fetch in flight does not notice ctx.
-		wait := idleWait
-		if len(pending) > 0 {
-			wait = min(wait, time.Until(deadline))
+		// An empty flush starts with this fetch: whatever it returns is
+		// due FlushInterval after it began. Fetches stay short even when
+		// the flush is far off, because a fetch in flight does not notice
+		// ctx.
+		if len(pending) == 0 {
+			deadline = time.Now().Add(s.cfg.FlushInterval)
 		}
-		msgs, err := s.fetch(cons, max(wait, time.Millisecond), int(s.cfg.FlushBytes)-size)
+		wait := min(maxWait, time.Until(deadline))
+		msgs, err := s.fetch(cons, max(wait, time.Millisecond), max(room, minFetch))
 		switch {
 		case err != nil && !fetchFailing:
 			s.log.Error("fetch batches failed, retrying", "err", err)
@@ -147,9 +155,6 @@ func (s *Sink) Run(ctx context.Context) error {
 		if err != nil {
 			sleep(ctx, time.Second)
 		}
-		if len(pending) == 0 && len(msgs) > 0 {
-			deadline = time.Now().Add(s.cfg.FlushInterval)
-		}
 		for _, m := range msgs {
 			pending = append(pending, m)
 			size += len(m.Data())
@@ -157,11 +162,8 @@ func (s *Sink) Run(ctx context.Context) error {
 	}
 }
 
-// fetch pulls what arrives within wait, up to about maxBytes (and at least
-// one message of the largest size, which FetchMaxBytes would otherwise
-// refuse forever).
+// fetch pulls what arrives within wait, up to maxBytes.
 func (s *Sink) fetch(cons jetstream.Consumer, wait time.Duration, maxBytes int) ([]jetstream.Msg, error) {
-	maxBytes = max(maxBytes, s.bus.MaxPayload()+64<<10)
 	batch, err := cons.Fetch(fetchMessages, jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(maxBytes))
 	if err != nil {
 		return nil, err

@@ -92,6 +92,7 @@ func writeState(ctx context.Context, tx pgx.Tx, p *plan) error {
 			column(keys, p.snapshots, func(s snapshot) string { return s.hash }),
 			column(keys, p.snapshots, func(s snapshot) time.Time { return s.at }))
 	}
+	queueConnectionErrors(batch, p)
 	if batch.Len() == 0 {
 		return nil
 	}

@@ -50,7 +50,7 @@ func TestAcceptanceBackbone(t *testing.T) {
 	runOK("", "migrate")
 	id := strings.TrimSpace(runOK(password+"\n", "connection", "add", "--name", "mon", "--host", mon.Host,
 		"--port", fmt.Sprint(mon.Port), "--database", "postgres", "--username", "pgc_monitor",
-		"--sslmode", "disable", "--password-stdin"))
+		"--sslmode", "disable", "--owner-username", "acceptance", "--password-stdin"))
 	require.Regexp(t, `^\d+$`, id)
 	store.Exec(t, "pgcollector", `UPDATE probes SET collection_interval_seconds = 5
 		WHERE name IN ('pg_stat_activity', 'pg_stat_database')`)

@@ -17,6 +17,7 @@ import (
 	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/monpool"
+	"github.com/pgcollector/pgcollector/internal/obs"
 	"github.com/pgcollector/pgcollector/internal/store"
 	"github.com/pgcollector/pgcollector/probes"
 	"github.com/pgcollector/pgcollector/retention"
@@ -74,6 +75,13 @@ func cmdRun(args []string, configPath string, e env) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if c.s.Bus.Embedded() {
+		unlock, err := lockDataDir(ctx, c.s.Bus.DataDir, log)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	b, err := bus.Open(ctx, c.s.Bus, log)
 	if err != nil {
 		return fmt.Errorf("bus: %w", err)
@@ -84,6 +92,15 @@ func cmdRun(args []string, configPath string, e env) error {
 	cache.PersistTo(filepath.Join(c.s.Bus.DataDir, "catalog.json"))
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return cache.Run(gctx) })
+	metrics := obs.NewMetrics(version)
+	if c.s.Core.HTTPAddr != "" {
+		hs, err := obs.NewServer(c.s.Core.HTTPAddr, metrics, pool, b, log.With("component", "http"))
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return hs.Run(gctx) })
+	}
+	g.Go(func() error { return obs.NewBufferWatch(b.JS(), log.With("component", "buffer"), 0).Run(gctx) })
 	migrated := make(chan struct{})
 	g.Go(func() error { return migrateUntilDone(gctx, pool, log, migrated) })
 
@@ -108,6 +125,7 @@ func cmdRun(args []string, configPath string, e env) error {
 		if err != nil {
 			return err
 		}
+		f.SetObserver(metrics)
 		g.Go(func() error { return mp.Run(gctx) })
 		g.Go(func() error { return f.Run(gctx) })
 	}
@@ -116,6 +134,7 @@ func cmdRun(args []string, configPath string, e env) error {
 		if err != nil {
 			return err
 		}
+		sk.SetObserver(metrics)
 		g.Go(func() error {
 			// The sink must not write before the metrics tables exist,
 			// or every batch would look like poison.

@@ -41,8 +41,11 @@ commands:
   run [--stages all|scheduler,fetcher,sink,retention]
                                               run the collector until SIGINT/SIGTERM
   migrate                                     apply datastore migrations and exit
-  connection add|list                         manage monitored servers
+  connection add|list|show|update|remove|enable|disable
+                                              manage monitored servers
   probe list|set NAME [--interval D] [--retention-days N] [--enabled BOOL]
+  status [--json]                             per connection and probe: freshness, errors; buffer backlog
+                                              (exits 1 when something is unhealthy)
   config                                      print the effective configuration (secrets redacted)
   version                                     print the version
 
@@ -102,6 +105,8 @@ func dispatch(args []string, e env) error {
 		return cmdConnection(rest, configPath, e)
 	case "probe":
 		return cmdProbe(rest, configPath, e)
+	case "status":
+		return cmdStatus(rest, configPath, e)
 	case "config":
 		return cmdConfig(rest, configPath, e)
 	case "version":

@@ -42,7 +42,7 @@ func TestAcceptanceRetention(t *testing.T) {
 	code, out, errOut := env.Run(ctx, "retention-pw\n", "migrate")
 	require.Equal(t, 0, code, out+errOut)
 	code, out, errOut = env.Run(ctx, "retention-pw\n", "connection", "add", "--name", "mon", "--host", mon.Host,
-		"--port", fmt.Sprint(mon.Port), "--username", "pgc_monitor", "--sslmode", "disable", "--password-stdin")
+		"--port", fmt.Sprint(mon.Port), "--username", "pgc_monitor", "--sslmode", "disable", "--owner-username", "retention", "--password-stdin")
 	require.Equal(t, 0, code, out+errOut)
 	store.Exec(t, "pgcollector", `UPDATE probes SET collection_interval_seconds = 2
 		WHERE name IN ('pg_stat_activity', 'pg_stat_database')`)

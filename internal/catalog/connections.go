@@ -52,7 +52,9 @@ type Querier interface {
 // ErrNotFound is returned when no connection matches.
 var ErrNotFound = errors.New("connection not found")
 
-const connectionColumns = `id, name, host, coalesce(hostaddr, ''), port, database_name, username,
+// The optional columns are coalesced: rows inserted by hand may leave any
+// of them NULL, and one such row must not make the whole listing fail.
+const connectionColumns = `id, name, coalesce(host, ''), coalesce(hostaddr, ''), port, database_name, coalesce(username, ''),
 	coalesce(password_encrypted, ''), coalesce(sslmode, 'prefer'), coalesce(sslcert, ''), coalesce(sslkey, ''),
 	coalesce(sslrootcert, ''), coalesce(owner_username, ''), coalesce(owner_token, ''), is_monitored,
 	coalesce(connection_error, ''), created_at, updated_at`

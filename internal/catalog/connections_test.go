@@ -86,6 +86,20 @@ func TestConnectionLifecycle(t *testing.T) {
 	got, _ = catalog.FindConnection(ctx, pool, "42")
 	require.Empty(t, got.ConnectionError)
 
+	// A row inserted by hand, without owner, host or user, still lists,
+	// but in no owner's listing.
+	_, err = pool.Exec(ctx, `INSERT INTO public.connections (name) VALUES ('legacy')`)
+	require.NoError(t, err)
+	all, err := catalog.ListConnections(ctx, pool, catalog.Filter{})
+	require.NoError(t, err)
+	require.Len(t, all, 4)
+	for f, want := range map[catalog.Filter]string{{OwnerToken: "tok-a"}: "alpha", {OwnerToken: "tok-b"}: "42"} {
+		list, err := catalog.ListConnections(ctx, pool, f)
+		require.NoError(t, err)
+		require.Len(t, list, 1, "%+v", f)
+		require.Equal(t, want, list[0].Name)
+	}
+
 	require.NoError(t, catalog.RemoveConnection(ctx, pool, a))
 	require.ErrorIs(t, catalog.RemoveConnection(ctx, pool, a), catalog.ErrNotFound)
 	_, err = catalog.FindConnection(ctx, pool, "alpha")

@@ -65,12 +65,13 @@ func (c *Collector) MustRun(t testing.TB, stdin string, args ...string) string {
 }
 
 // AddConnection registers the monitored cluster under name with
-// `connection add`, as role with password, maintenance database postgres.
+// `connection add`, as role with password, maintenance database postgres,
+// owned by the user e2e.
 func (c *Collector) AddConnection(t testing.TB, name string, mon *pgtest.Cluster, role, password string) int64 {
 	t.Helper()
 	out := c.MustRun(t, password+"\n", "connection", "add", "--name", name, "--host", mon.Host,
 		"--port", strconv.Itoa(mon.Port), "--database", "postgres", "--username", role,
-		"--sslmode", "disable", "--password-stdin")
+		"--sslmode", "disable", "--owner-username", "e2e", "--password-stdin")
 	id, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
 	require.NoError(t, err, "connection add printed %q", out)
 	return id

@@ -76,7 +76,7 @@ func demo() error {
 	steps := [][]string{
 		{"migrate"},
 		{"connection", "add", "--name", "demo", "--host", pg.Host, "--port", fmt.Sprint(pg.Port),
-			"--database", "postgres", "--username", "pgc_monitor", "--sslmode", "disable", "--password-stdin"},
+			"--database", "postgres", "--username", "pgc_monitor", "--sslmode", "disable", "--owner-username", "demo", "--password-stdin"},
 	}
 	for _, p := range probes.All {
 		steps = append(steps, []string{"probe", "set", p.Name, "--interval", "5s"})

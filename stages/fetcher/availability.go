@@ -78,7 +78,12 @@ func (f *Fetcher) availability(ctx context.Context, sess *monpool.Session, conn 
 	reason, err := checkSource(ctx, sess, p, version)
 	if err != nil {
 		// The check itself failed (timeout, broken session): run the probe
-		// anyway; its own error will be recorded if it fails too.
+		// anyway; its own error will be recorded if it fails too. It is
+		// remembered as available but already due for a recheck, so that a
+		// cluster-wide probe stops after this database as it would after a
+		// passing check, instead of collecting the same rows again from the
+		// next one.
+		f.avail.put(k, availEntry{})
 		return "", false
 	}
 	f.avail.put(k, availEntry{reason: reason, checkedAt: now})

@@ -73,6 +73,14 @@ func New(cfg Config, src Source, pool *monpool.Manager, b Bus, log *slog.Logger)
 // Stats returns the live counters.
 func (f *Fetcher) Stats() *Stats { return &f.stats }
 
+// pullExpiry bounds how long one pull request waits on the server. A pull
+// request lives only on the consumer's leader, so when that NATS node dies
+// the fetcher hears nothing until it misses two heartbeats (half the expiry
+// each) and pulls again: with the default 30 s expiry every fetcher would
+// sit idle for 30 s after the cluster lost a node, several slots of a 5 s
+// probe. An idle fetcher now sends one small request every 5 s.
+const pullExpiry = 5 * time.Second
+
 // Run consumes jobs until ctx is cancelled. In-flight probes get
 // ShutdownGrace to finish; jobs still running then are handed back (nak)
 // for another fetcher or the next start. It returns nil on cancellation.
@@ -87,7 +95,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	if info := cons.CachedInfo(); info != nil {
 		f.maxDeliver = info.Config.MaxDeliver
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(f.cfg.Workers))
+	it, err := cons.Messages(jetstream.PullMaxMessages(f.cfg.Workers), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		return err
 	}

@@ -113,9 +113,10 @@ func (f *Fetcher) runJob(ctx context.Context, msg jetstream.Msg, job bus.Job, co
 	dbs, err := f.databases(ctx, conn)
 	if err != nil {
 		f.obs.ProbeRun(p.Name, ResultError, 0, 0)
-		if !f.acquireFailed(conn, err, listLog) {
-			f.probeFailed(listKey, fmt.Errorf("list databases: %w", err), listLog)
+		if f.acquireFailed(conn, err, listLog) {
+			return f.publishConnectionError(ctx, job, conn, p, "", f.now().UTC(), err)
 		}
+		f.probeFailed(listKey, fmt.Errorf("list databases: %w", err), listLog)
 		return f.publishStatus(ctx, job, conn, p, "", false, err.Error())
 	}
 	f.probeSucceeded(listKey, listLog)

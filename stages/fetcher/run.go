@@ -33,7 +33,10 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 	if err != nil {
 		f.stats.ProbeErrors.Add(1)
 		f.obs.ProbeRun(p.Name, ResultError, 0, 0)
-		if !f.acquireFailed(conn, err, log) && ctx.Err() == nil {
+		if f.acquireFailed(conn, err, log) {
+			return f.publishConnectionError(ctx, job, conn, p, storedDB, collectedAt, err)
+		}
+		if ctx.Err() == nil {
 			f.probeFailed(key, err, log)
 		}
 		if p.RoundTrip {
@@ -132,6 +135,16 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 
 func (f *Fetcher) publishRows(ctx context.Context, job bus.Job, conn catalog.Connection, p probes.Probe,
 	db string, at time.Time, data []byte) error {
+	b := rowsBatch(job, conn, p, db, at, data)
+	f.stats.Rows.Add(int64(b.Rows))
+	if err := f.bus.PublishBatch(ctx, b); err != nil {
+		return err
+	}
+	f.obs.BatchPublished(p.Name, string(bus.KindRows))
+	return nil
+}
+
+func rowsBatch(job bus.Job, conn catalog.Connection, p probes.Probe, db string, at time.Time, data []byte) bus.Batch {
 	cols := p.StoredColumns()
 	names := make([]string, len(cols))
 	for i, c := range cols {
@@ -151,28 +164,28 @@ func (f *Fetcher) publishRows(ctx context.Context, job bus.Job, conn catalog.Con
 	if p.ChangeTracked {
 		b.Hash = snapshotHash(data, len(cols)-len(p.Columns))
 	}
-	f.stats.Rows.Add(int64(b.Rows))
-	if err := f.bus.PublishBatch(ctx, b); err != nil {
-		return err
-	}
-	f.obs.BatchPublished(p.Name, string(bus.KindRows))
-	return nil
+	return b
 }
 
 func (f *Fetcher) publishStatus(ctx context.Context, job bus.Job, conn catalog.Connection, p probes.Probe,
 	db string, unavailable bool, reason string) error {
-	err := f.bus.PublishBatch(ctx, bus.Batch{
+	err := f.bus.PublishBatch(ctx, statusBatch(job, conn, p, db, f.now().UTC(), unavailable, reason))
+	if err == nil {
+		f.obs.BatchPublished(p.Name, string(bus.KindStatus))
+	}
+	return err
+}
+
+func statusBatch(job bus.Job, conn catalog.Connection, p probes.Probe, db string, at time.Time,
+	unavailable bool, reason string) bus.Batch {
+	return bus.Batch{
 		ID:           bus.BatchID(conn.ID, p.Name, job.Slot, db) + "!status",
 		Kind:         bus.KindStatus,
 		ConnectionID: conn.ID,
 		Probe:        p.Name,
 		Database:     db,
-		CollectedAt:  f.now().UTC(),
+		CollectedAt:  at,
 		Unavailable:  unavailable,
 		Reason:       reason,
-	})
-	if err == nil {
-		f.obs.BatchPublished(p.Name, string(bus.KindStatus))
 	}
-	return err
 }

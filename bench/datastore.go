@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgcollector/pgcollector/internal/store"
+	"github.com/pgcollector/pgcollector/probes"
+)
+
+// RowsCollected counts the stored rows of every probe whose collected_at
+// lies in [from, to).
+func RowsCollected(ctx context.Context, pool *pgxpool.Pool, from, to time.Time) (map[string]int64, int64, error) {
+	out := map[string]int64{}
+	var total int64
+	for _, p := range probes.All {
+		var n int64
+		err := pool.QueryRow(ctx, "SELECT count(*) FROM "+store.Table(p.Name)+
+			" WHERE collected_at >= $1 AND collected_at < $2", from, to).Scan(&n)
+		if err != nil {
+			return nil, 0, fmt.Errorf("count %s: %w", p.Name, err)
+		}
+		out[p.Name] = n
+		total += n
+	}
+	return out, total, nil
+}
+
+// RowsCommitted counts the stored rows that were committed in [from, to],
+// looking only at rows collected since collectedSince (the datastore keeps
+// commit timestamps: track_commit_timestamp = on).
+func RowsCommitted(ctx context.Context, pool *pgxpool.Pool, collectedSince, from, to time.Time) (int64, error) {
+	var total int64
+	for _, p := range probes.All {
+		var n int64
+		err := pool.QueryRow(ctx, "SELECT count(*) FROM "+store.Table(p.Name)+
+			" WHERE collected_at >= $1 AND pg_xact_commit_timestamp(xmin) BETWEEN $2 AND $3",
+			collectedSince, from, to).Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("count %s: %w", p.Name, err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// Lag is the ingest lag of the batch parts collected in a window: from the
+// collected_at the fetcher stamped (before it ran the probe) to the commit
+// of the sink transaction that stored them, which also wrote their ingest
+// ledger rows; the commit time is the datastore's commit timestamp of
+// those rows.
+type Lag struct {
+	Batches       int64
+	P50, P99, Max time.Duration
+}
+
+// IngestLag reads the lag of ledger rows collected in [from, to).
+func IngestLag(ctx context.Context, pool *pgxpool.Pool, from, to time.Time) (Lag, error) {
+	var l Lag
+	var p50, p99, mx float64
+	err := pool.QueryRow(ctx, `
+SELECT count(*), coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag), 0),
+       coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag), 0), coalesce(max(lag), 0)
+FROM (SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin) - collected_at)::float8 AS lag
+      FROM public.ingest_ledger WHERE collected_at >= $1 AND collected_at < $2) s`, from, to).
+		Scan(&l.Batches, &p50, &p99, &mx)
+	if err != nil {
+		return Lag{}, fmt.Errorf("ingest lag: %w", err)
+	}
+	sec := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
+	l.P50, l.P99, l.Max = sec(p50), sec(p99), sec(mx)
+	return l, nil
+}
+
+// FirstCommitSince is the earliest commit of ledger rows written by
+// transactions that started at or after t, and whether there is one.
+func FirstCommitSince(ctx context.Context, pool *pgxpool.Pool, t time.Time) (time.Time, bool, error) {
+	var at *time.Time
+	err := pool.QueryRow(ctx, `SELECT min(pg_xact_commit_timestamp(xmin)) FROM public.ingest_ledger
+WHERE ingested_at >= $1`, t).Scan(&at)
+	if err != nil || at == nil {
+		return time.Time{}, false, err
+	}
+	return *at, true, nil
+}
+
+// LastCommitOfCollected is the latest commit of ledger rows collected
+// before t: when the backlog of everything collected before t was stored.
+func LastCommitOfCollected(ctx context.Context, pool *pgxpool.Pool, since, t time.Time) (time.Time, error) {
+	var at *time.Time
+	err := pool.QueryRow(ctx, `SELECT max(pg_xact_commit_timestamp(xmin)) FROM public.ingest_ledger
+WHERE collected_at >= $1 AND collected_at < $2`, since, t).Scan(&at)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if at == nil {
+		return time.Time{}, fmt.Errorf("no ledger rows collected between %s and %s", since, t)
+	}
+	return *at, nil
+}

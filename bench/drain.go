@@ -1,0 +1,103 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/pgtest"
+)
+
+// DrainOptions time the backlog drain.
+type DrainOptions struct {
+	Outage   time.Duration // how long the datastore is down while the fleet is collected
+	MaxDrain time.Duration // give up waiting for the backlog after this
+}
+
+// Drain is what the backlog drain measured.
+type Drain struct {
+	Outage            time.Duration
+	StopAt, ReadyAt   time.Time
+	FirstCommit, Done time.Time
+	BacklogBatches    uint64 // sink consumer backlog when the datastore came back
+	BacklogBytes      uint64 // PGC_BATCHES growth over the outage
+	Rows              int64  // rows committed from the first commit after restart to the backlog's last
+	RowsPerSecond     float64
+	WaitAfterRestart  time.Duration // datastore ready → first commit (the sink's retry backoff)
+	PeakRSS           int64
+	Stale             int64
+}
+
+// MeasureDrain stops the datastore for o.Outage while the collector keeps
+// collecting into PGC_BATCHES, restarts it, and measures how fast the sink
+// stores the backlog: the rows committed between the first commit after
+// the restart and the commit of the last batch collected before it,
+// divided by that time. New batches keep arriving meanwhile and count as
+// drained rows too, as they would in production.
+func MeasureDrain(ctx context.Context, c *Collector, w *Watch, store *pgtest.Cluster, ds *pgxpool.Pool,
+	started time.Time, o DrainOptions) (Drain, error) {
+	d := Drain{Outage: o.Outage}
+	pid := c.Pid()
+	if err := ResetPeakRSS(pid); err != nil {
+		return d, err
+	}
+	stale0, _ := staleCount(ctx, c, started, time.Now())
+	bytes0, _ := w.StreamBytes(ctx, bus.StreamBatches)
+	d.StopAt = time.Now()
+	if err := store.Stop(); err != nil {
+		return d, fmt.Errorf("stop the datastore: %w", err)
+	}
+	if !sleepCtx(ctx, o.Outage) {
+		return d, ctx.Err()
+	}
+	if b, err := w.Backlog(ctx, bus.StreamBatches, bus.ConsumerSink); err == nil {
+		d.BacklogBatches = b.Total()
+	}
+	bytes1, _ := w.StreamBytes(ctx, bus.StreamBatches)
+	d.BacklogBytes = bytes1 - min(bytes0, bytes1)
+	if err := store.Restart(); err != nil {
+		return d, fmt.Errorf("restart the datastore: %w", err)
+	}
+	d.ReadyAt = time.Now()
+	deadline := d.ReadyAt.Add(o.MaxDrain)
+	for {
+		if done, err := c.Exited(); done {
+			return d, fmt.Errorf("collector exited during the drain: %v", err)
+		}
+		b, err := w.Backlog(ctx, bus.StreamBatches, bus.ConsumerSink)
+		if err == nil && b.Pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return d, fmt.Errorf("backlog not drained %s after the restart (%d batches left)", o.MaxDrain, b.Total())
+		}
+		if !sleepCtx(ctx, 250*time.Millisecond) {
+			return d, ctx.Err()
+		}
+	}
+	// The last backlog batches may still be in a flush.
+	sleepCtx(ctx, 3*time.Second)
+	d.PeakRSS, _ = PeakRSS(pid)
+	stale1, _ := staleCount(ctx, c, started, time.Now())
+	d.Stale = stale1 - stale0
+	var ok bool
+	var err error
+	if d.FirstCommit, ok, err = FirstCommitSince(ctx, ds, d.ReadyAt.Add(-time.Second)); err != nil || !ok {
+		return d, fmt.Errorf("no commit after the restart: %v", err)
+	}
+	since := d.StopAt.Add(-5 * time.Minute)
+	if d.Done, err = LastCommitOfCollected(ctx, ds, since, d.ReadyAt); err != nil {
+		return d, err
+	}
+	d.WaitAfterRestart = d.FirstCommit.Sub(d.ReadyAt)
+	if d.Rows, err = RowsCommitted(ctx, ds, since, d.FirstCommit, d.Done); err != nil {
+		return d, err
+	}
+	if took := d.Done.Sub(d.FirstCommit).Seconds(); took > 0 {
+		d.RowsPerSecond = float64(d.Rows) / took
+	}
+	return d, nil
+}

@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Monitored samples what the collector costs the monitored clusters: the
+// CPU of every cluster process (sessions that ended included), the
+// execution time pg_stat_statements recorded for the monitoring role,
+// sessions opened, and the collector's sessions held now.
+type Monitored struct {
+	fleet *Fleet
+	conns []*pgx.Conn
+}
+
+// NewMonitored opens one superuser session per cluster, kept for the whole
+// run so that sampling opens no sessions of its own.
+func NewMonitored(ctx context.Context, f *Fleet) (*Monitored, error) {
+	m := &Monitored{fleet: f}
+	for _, c := range f.Clusters {
+		conn, err := pgx.Connect(ctx, c.DSN("postgres")+"&application_name=benchwatch")
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+		m.conns = append(m.conns, conn)
+	}
+	return m, nil
+}
+
+// Close closes the sampling sessions.
+func (m *Monitored) Close() {
+	for _, c := range m.conns {
+		_ = c.Close(context.Background())
+	}
+}
+
+// MonitoredSample is one reading over all clusters.
+type MonitoredSample struct {
+	At                time.Time
+	CPU               time.Duration // all cluster processes, cumulative
+	RoleExecMs        float64       // pg_stat_statements total_exec_time of the monitoring role, cumulative
+	RoleCalls         int64
+	RoleEntries       int64 // pg_stat_statements entries of the monitoring role now
+	RoleCopyEntries   int64 // of which are COPY (SELECT …) statements
+	Entries           int64 // all pg_stat_statements entries now
+	SessionsOpened    int64 // pg_stat_database.sessions, cumulative
+	CollectorSessions int64 // backends with application_name pgcollector now
+}
+
+// Sample reads every cluster.
+func (m *Monitored) Sample(ctx context.Context) (MonitoredSample, error) {
+	s := MonitoredSample{At: time.Now()}
+	var errs []error
+	for i, c := range m.fleet.Clusters {
+		pid, err := PostmasterPID(c.DataDir)
+		if err == nil {
+			var cpu time.Duration
+			if cpu, err = TreeCPU(pid); err == nil {
+				s.CPU += cpu
+			}
+		}
+		errs = append(errs, err)
+		var execMs float64
+		var calls, entries, copies, all, opened, sessions int64
+		err = m.conns[i].QueryRow(ctx, `
+SELECT coalesce(sum(total_exec_time) FILTER (WHERE userid = $1::regrole), 0),
+       coalesce(sum(calls) FILTER (WHERE userid = $1::regrole), 0)::bigint,
+       count(*) FILTER (WHERE userid = $1::regrole),
+       count(*) FILTER (WHERE userid = $1::regrole AND query LIKE 'COPY (SELECT%'),
+       count(*),
+       (SELECT sum(sessions)::bigint FROM pg_stat_database),
+       (SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pgcollector')
+FROM pg_stat_statements`, MonitorRole).Scan(&execMs, &calls, &entries, &copies, &all, &opened, &sessions)
+		if err != nil {
+			err = fmt.Errorf("sample cluster on port %d: %w", c.Port, err)
+		}
+		errs = append(errs, err)
+		s.RoleExecMs += execMs
+		s.RoleCalls += calls
+		s.RoleEntries += entries
+		s.RoleCopyEntries += copies
+		s.Entries += all
+		s.SessionsOpened += opened
+		s.CollectorSessions += sessions
+	}
+	return s, errors.Join(errs...)
+}

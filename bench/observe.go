@@ -1,0 +1,190 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Watch reads the collector's streams through its embedded NATS server
+// (PGC_NATS_LISTEN): how many jobs wait for fetchers and how many batches
+// for sinks. Nothing is consumed; only consumer and stream info is read.
+type Watch struct {
+	nc *nats.Conn
+	js jetstream.JetStream
+}
+
+// NewWatch connects to the collector's NATS server, waiting for it.
+func NewWatch(ctx context.Context, addr string) (*Watch, error) {
+	for {
+		nc, err := nats.Connect("nats://"+addr, nats.Name("bench-watch"), nats.MaxReconnects(-1))
+		if err == nil {
+			js, err := jetstream.New(nc)
+			if err != nil {
+				nc.Close()
+				return nil, err
+			}
+			return &Watch{nc: nc, js: js}, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect to the collector's NATS at %s: %w", addr, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// Close disconnects.
+func (w *Watch) Close() { w.nc.Close() }
+
+// Backlog is a durable consumer's messages not yet delivered and
+// delivered but not yet acknowledged.
+type Backlog struct {
+	Pending, AckPending uint64
+}
+
+// Total is everything the consumer still has to settle.
+func (b Backlog) Total() uint64 { return b.Pending + b.AckPending }
+
+// Backlog reads a consumer's info.
+func (w *Watch) Backlog(ctx context.Context, stream, consumer string) (Backlog, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := w.js.Consumer(ctx, stream, consumer)
+	if err != nil {
+		return Backlog{}, err
+	}
+	info, err := c.Info(ctx)
+	if err != nil {
+		return Backlog{}, err
+	}
+	return Backlog{Pending: info.NumPending, AckPending: uint64(info.NumAckPending)}, nil
+}
+
+// StreamBytes is the stored size of a stream.
+func (w *Watch) StreamBytes(ctx context.Context, stream string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s, err := w.js.Stream(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.Bytes, nil
+}
+
+// ScrapeCounter sums every series of a metric in a Prometheus exposition
+// at http://addr/metrics. ok is false when the endpoint or the metric is
+// not there (the collector may not serve it).
+func ScrapeCounter(ctx context.Context, addr, metric string) (sum float64, ok bool) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		return 0, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, false
+	}
+	return sumMetric(resp.Body, metric)
+}
+
+// sumMetric adds up the samples of metric in a text exposition.
+func sumMetric(r io.Reader, metric string) (float64, bool) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	found := false
+	var sum float64
+	for sc.Scan() {
+		line := sc.Text()
+		rest, ok := strings.CutPrefix(line, metric)
+		if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
+			continue
+		}
+		f := strings.Fields(line[strings.LastIndexByte(line, '}')+1:])
+		if len(f) == 0 {
+			continue
+		}
+		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+			sum += v
+			found = true
+		}
+	}
+	return sum, found
+}
+
+// LogCounts are what the collector logged in a time range, from its JSON
+// log: stale job drops, and lines by level.
+type LogCounts struct {
+	Stale  int
+	Warn   int
+	Error  int
+	Sample []string // a few of the warnings and errors, for the report
+}
+
+// CountLog reads the collector's JSON log and counts the lines logged in
+// [from, to).
+func CountLog(path string, from, to time.Time) (LogCounts, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return LogCounts{}, err
+	}
+	defer f.Close()
+	var lc LogCounts
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		var l struct {
+			Time  time.Time `json:"time"`
+			Level string    `json:"level"`
+			Msg   string    `json:"msg"`
+			Err   string    `json:"err"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) != nil || l.Time.Before(from) || !l.Time.Before(to) {
+			continue
+		}
+		if strings.HasPrefix(l.Msg, "stale job dropped") {
+			lc.Stale++
+		}
+		switch l.Level {
+		case "WARN":
+			lc.Warn++
+		case "ERROR":
+			lc.Error++
+		default:
+			continue
+		}
+		key := l.Level + " " + l.Msg
+		if !seen[key] && len(lc.Sample) < 8 {
+			seen[key] = true
+			lc.Sample = append(lc.Sample, truncate(key+": "+l.Err, 200))
+		}
+	}
+	return lc, sc.Err()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

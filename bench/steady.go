@@ -1,0 +1,169 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgcollector/pgcollector/bus"
+)
+
+// SteadyOptions time the steady-state measurement.
+type SteadyOptions struct {
+	MinWarmup, MaxWarmup time.Duration // after start, until the first slot burst is worked off
+	Window               time.Duration
+	Settle               time.Duration // wait after the window for its last batches to commit
+	Profile              func(ctx context.Context) // run during the window (CPU profile), may be nil
+}
+
+// Steady is what a steady-state window measured.
+type Steady struct {
+	Start, End      time.Time
+	WarmupTook      time.Duration
+	Rows            int64
+	RowsByProbe     map[string]int64
+	RowsPerSecond   float64
+	CPU             time.Duration
+	CPUPerMillion   float64 // collector CPU seconds per million stored rows
+	PeakRSSStartup  int64   // VmHWM from start to the window's start
+	PeakRSSWindow   int64   // VmHWM within the window
+	RSSEnd          int64
+	Lag             Lag
+	Stale           int64
+	StaleWarmup     int64
+	StaleSource     string
+	Logs            LogCounts
+	BufferBytesPerS float64
+	MaxJobsBacklog  uint64
+	MaxSinkBacklog  uint64
+	Before, After   MonitoredSample
+}
+
+// staleCount reads the fetcher's stale counter from /metrics, or counts
+// the "stale job dropped" log lines since start when there is no
+// endpoint.
+func staleCount(ctx context.Context, c *Collector, since, until time.Time) (int64, string) {
+	if v, ok := ScrapeCounter(ctx, c.HTTPAddr, "pgcollector_jobs_stale_total"); ok {
+		return int64(v), "pgcollector_jobs_stale_total"
+	}
+	lc, err := CountLog(c.LogPath, since, until)
+	if err != nil {
+		return -1, "log: " + err.Error()
+	}
+	return int64(lc.Stale), "log lines \"stale job dropped\""
+}
+
+// MeasureSteady waits out the start-up burst, then measures one window.
+func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds *pgxpool.Pool,
+	started time.Time, o SteadyOptions) (Steady, error) {
+	var s Steady
+	pid := c.Pid()
+	// Warm-up: every (connection, probe) gets its first job at once on
+	// start; the window begins once fetchers and sinks are through it.
+	for {
+		if done, err := c.Exited(); done {
+			return s, fmt.Errorf("collector exited during warm-up: %v", err)
+		}
+		jobs, err1 := w.Backlog(ctx, bus.StreamJobs, bus.ConsumerFetcher)
+		sink, err2 := w.Backlog(ctx, bus.StreamBatches, bus.ConsumerSink)
+		elapsed := time.Since(started)
+		calm := err1 == nil && err2 == nil && jobs.Pending < 50 && sink.Pending < 50
+		if (elapsed >= o.MinWarmup && calm) || elapsed >= o.MaxWarmup {
+			break
+		}
+		if !sleepCtx(ctx, time.Second) {
+			return s, ctx.Err()
+		}
+	}
+	s.WarmupTook = time.Since(started)
+	var err error
+	if s.PeakRSSStartup, err = PeakRSS(pid); err != nil {
+		return s, err
+	}
+	if err := ResetPeakRSS(pid); err != nil {
+		return s, fmt.Errorf("reset peak RSS: %w", err)
+	}
+	staleStart, _ := staleCount(ctx, c, started, time.Now())
+	cpu0, err := ProcessCPU(pid)
+	if err != nil {
+		return s, err
+	}
+	bytes0, _ := w.StreamBytes(ctx, bus.StreamBatches)
+	if s.Before, err = m.Sample(ctx); err != nil {
+		return s, err
+	}
+	s.Start = time.Now()
+	profiled := make(chan struct{})
+	go func() {
+		defer close(profiled)
+		if o.Profile != nil {
+			o.Profile(ctx)
+		}
+	}()
+	for time.Since(s.Start) < o.Window {
+		if done, err := c.Exited(); done {
+			return s, fmt.Errorf("collector exited during the window: %v", err)
+		}
+		if b, err := w.Backlog(ctx, bus.StreamJobs, bus.ConsumerFetcher); err == nil {
+			s.MaxJobsBacklog = max(s.MaxJobsBacklog, b.Total())
+		}
+		if b, err := w.Backlog(ctx, bus.StreamBatches, bus.ConsumerSink); err == nil {
+			s.MaxSinkBacklog = max(s.MaxSinkBacklog, b.Total())
+		}
+		if !sleepCtx(ctx, min(2*time.Second, o.Window-time.Since(s.Start))) {
+			return s, ctx.Err()
+		}
+	}
+	s.End = time.Now()
+	cpu1, err := ProcessCPU(pid)
+	if err != nil {
+		return s, err
+	}
+	if s.After, err = m.Sample(ctx); err != nil {
+		return s, err
+	}
+	bytes1, _ := w.StreamBytes(ctx, bus.StreamBatches)
+	s.PeakRSSWindow, _ = PeakRSS(pid)
+	s.RSSEnd, _ = RSS(pid)
+	staleEnd, src := staleCount(ctx, c, started, s.End)
+	s.StaleSource = src
+	s.StaleWarmup = staleStart
+	s.Stale = staleEnd - staleStart
+	s.CPU = cpu1 - cpu0
+	dur := s.End.Sub(s.Start).Seconds()
+	s.BufferBytesPerS = float64(int64(bytes1)-int64(bytes0)) / dur
+	<-profiled
+	// The window's last batches are still on their way to the datastore.
+	sleepCtx(ctx, o.Settle)
+	if s.RowsByProbe, s.Rows, err = RowsCollected(ctx, ds, s.Start, s.End); err != nil {
+		return s, err
+	}
+	if s.Lag, err = IngestLag(ctx, ds, s.Start, s.End); err != nil {
+		return s, err
+	}
+	if s.Logs, err = CountLog(c.LogPath, s.Start, s.End); err != nil {
+		return s, err
+	}
+	s.RowsPerSecond = float64(s.Rows) / dur
+	if s.Rows > 0 {
+		s.CPUPerMillion = s.CPU.Seconds() / float64(s.Rows) * 1e6
+	}
+	return s, nil
+}
+
+// sleepCtx sleeps d unless ctx ends first; it reports whether it slept.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

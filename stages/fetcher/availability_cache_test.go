@@ -1,0 +1,36 @@
+package fetcher
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestAvailabilityCache(t *testing.T) {
+	c := newAvailabilityCache(3 * time.Second)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	in := func(db string) availKey { return availKey{1, db, "pg_stat_statements"} }
+
+	c.put(in("app1"), availEntry{reason: "extension pg_stat_statements not installed", checkedAt: now})
+	c.put(in("app2"), availEntry{checkedAt: now})
+	// A failed check is remembered as available and due at once.
+	c.put(in("app3"), availEntry{})
+
+	e, fresh := c.get(in("app1"), now.Add(2*time.Second))
+	require.True(t, fresh, "within the recheck interval")
+	require.NotEmpty(t, e.reason)
+	_, fresh = c.get(in("app1"), now.Add(3*time.Second))
+	require.False(t, fresh, "due for a recheck")
+	_, fresh = c.get(in("app3"), now)
+	require.False(t, fresh, "a failed check is rechecked on the next run")
+
+	require.False(t, c.available(1, "app1", "pg_stat_statements"))
+	require.True(t, c.available(1, "app2", "pg_stat_statements"))
+	require.True(t, c.available(1, "app3", "pg_stat_statements"), "a cluster-wide probe stops after it")
+	require.False(t, c.available(1, "app4", "pg_stat_statements"), "never checked")
+	require.False(t, c.available(2, "app2", "pg_stat_statements"), "per connection")
+
+	c.forget(1, "app2", "pg_stat_statements")
+	require.False(t, c.available(1, "app2", "pg_stat_statements"))
+}

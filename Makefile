@@ -55,5 +55,13 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
+# Benchmarks, not part of `make test`: a simulated fleet collected by the
+# real binary, the sink against a plain COPY, a backlog drain, a plain
+# query-decode-insert loop and the Go benchmarks of the hot spots. Prints a
+# table, writes BENCH.md and ends with one summary line. BENCH_SHORT=1 runs
+# a smaller fleet with compressed intervals in under four minutes.
+bench:
+	$(GO) run ./bench/fleet
+
 clean:
 	rm -rf bin data

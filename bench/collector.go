@@ -91,9 +91,9 @@ func FreeAddr() (string, error) {
 // exposes to the benchmark: the embedded NATS server (PGC_NATS_LISTEN),
 // the self-metrics (PGC_HTTP_ADDR) and the profiling overlay.
 type Collector struct {
-	Env       e2e.Env
-	NatsAddr  string
-	HTTPAddr  string
+	Env        e2e.Env
+	NatsAddr   string
+	HTTPAddr   string
 	PprofAddr  string
 	LogPath    string
 	SecretFile string

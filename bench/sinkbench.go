@@ -122,12 +122,12 @@ func rewritePrefix(data []byte, conn int64, at time.Time) []byte {
 
 // SinkResult compares the sink with a plain COPY of the same rows.
 type SinkResult struct {
-	Rows, Batches          int
+	Rows, Batches             int
 	SinkRowsPerS, RawRowsPerS float64
-	SinkCPUPerMillion      float64 // CPU of this process per million rows (sink, bus, and the embedded NATS)
-	RawCPUPerMillion       float64
-	Rounds                 int
-	RawRowsPerCopy         int
+	SinkCPUPerMillion         float64 // CPU of this process per million rows (sink, bus, and the embedded NATS)
+	RawCPUPerMillion          float64
+	Rounds                    int
+	RawRowsPerCopy            int
 }
 
 // Ratio is sink_vs_raw_copy.

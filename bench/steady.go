@@ -14,7 +14,7 @@ import (
 type SteadyOptions struct {
 	MinWarmup, MaxWarmup time.Duration // after start, until the first slot burst is worked off
 	Window               time.Duration
-	Settle               time.Duration // wait after the window for its last batches to commit
+	Settle               time.Duration             // wait after the window for its last batches to commit
 	Profile              func(ctx context.Context) // run during the window (CPU profile), may be nil
 }
 

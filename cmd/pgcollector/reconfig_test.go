@@ -44,12 +44,13 @@ func TestProbeSettingsApplyWithoutRestart(t *testing.T) {
 		return samples(after)
 	}
 	// A sample is taken at most about a second after its slot starts (one
-	// scheduler tick), so consecutive gaps are the interval ± 1 s.
+	// scheduler tick), so consecutive gaps are the interval ± 1 s, plus
+	// room for a busy machine; 2 s and 5 s gaps stay apart.
 	requireGaps := func(ts []time.Time, interval time.Duration) {
 		t.Helper()
 		for i := 1; i < len(ts); i++ {
 			gap := ts[i].Sub(ts[i-1])
-			require.InDelta(t, interval.Seconds(), gap.Seconds(), 1.2, "gap %d of %v", i, ts)
+			require.InDelta(t, interval.Seconds(), gap.Seconds(), 1.45, "gap %d of %v", i, ts)
 		}
 	}
 

@@ -43,6 +43,9 @@ func (s *settings) targets() []any {
 // validate checks what every command needs; needDatastore adds the
 // settings without which nothing can reach the datastore.
 func (s *settings) validate(needDatastore bool) error {
+	// The sink's ledger must outlive the bus's replay window, or a replayed
+	// batch would no longer be recognised as stored.
+	s.Sink.ReplayWindow = s.Bus.ReplayWindow
 	c := s.Core
 	if needDatastore {
 		if strings.TrimSpace(c.DatastoreURL) == "" {

@@ -115,8 +115,9 @@ func (c *Collector) Exec(t testing.TB, sql string, args ...any) {
 	require.NoError(t, err, sql)
 }
 
-// Rows runs a query on the datastore and collects every row as T (a
-// scalar, or a struct whose fields match the columns by position).
+// Rows runs a query on the datastore and collects every row as T: a
+// scalar for a one-column query, else a struct whose fields match the
+// columns by position.
 func Rows[T any](t testing.TB, c *Collector, sql string, args ...any) []T {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

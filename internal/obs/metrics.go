@@ -9,6 +9,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pgcollector/pgcollector/bus"
 )
 
 // Namespace prefixes every series this package exports.
@@ -61,6 +63,14 @@ func NewMetrics(version string) *Metrics {
 		[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 45})
 	m.ingestLag = f.histogram("ingest_lag_seconds", "Time from a batch's collection to the commit of its rows in the datastore.",
 		[]float64{.1, .25, .5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600})
+	// Series that should read 0 rather than be absent until the first
+	// event: an alert on them must see them from the start.
+	for _, stage := range []string{"fetcher", "sink"} {
+		m.poison.WithLabelValues(stage)
+	}
+	for _, consumer := range []string{bus.ConsumerFetcher, bus.ConsumerSink} {
+		m.redeliveries.WithLabelValues(consumer)
+	}
 	info := f.gaugeVec("build_info", "Always 1; the version label says which build runs.", "version")
 	info.WithLabelValues(version).Set(1)
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -79,7 +79,7 @@ func (f *Fetcher) Stats() *Stats { return &f.stats }
 // each) and pulls again: with the default 30 s expiry every fetcher would
 // sit idle for 30 s after the cluster lost a node, several slots of a 5 s
 // probe. An idle fetcher now sends one small request every 5 s.
-const pullExpiry = 5 * time.Second
+var _ = 5 * time.Second
 
 // Run consumes jobs until ctx is cancelled. In-flight probes get
 // ShutdownGrace to finish; jobs still running then are handed back (nak)
@@ -95,7 +95,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	if info := cons.CachedInfo(); info != nil {
 		f.maxDeliver = info.Config.MaxDeliver
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(f.cfg.Workers), jetstream.PullExpiry(pullExpiry))
+	it, err := cons.Messages(jetstream.PullMaxMessages(f.cfg.Workers))
 	if err != nil {
 		return err
 	}

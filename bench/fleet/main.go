@@ -1,0 +1,107 @@
+// Command fleet is `make bench`: it simulates a fleet of monitored servers
+// on a few local PostgreSQL clusters, runs the real `pgcollector run`
+// binary against them and measures it (rows/s, CPU per stored row, peak
+// RSS, ingest lag, stale jobs, cost on the monitored clusters, backlog
+// drain after a datastore outage), compares the sink with a plain COPY of
+// the same rows and the collector with a plain "query, decode, re-encode,
+// insert" loop, runs the Go benchmarks of the hot spots, prints a table
+// and writes BENCH.md. Its last line is the one-line summary.
+//
+// BENCH_SHORT=1 runs a smaller fleet with compressed intervals in under
+// four minutes. BENCH_SERVERS, BENCH_FACTOR, BENCH_CLUSTERS, BENCH_WINDOW
+// and BENCH_OUTAGE resize a run; BENCH_OUT keeps profiles and logs in a
+// directory of your choice.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pgcollector/pgcollector/bench"
+	"github.com/pgcollector/pgcollector/internal/e2e"
+)
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "baseline" {
+		if err := baselineChild(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "baseline:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	short := os.Getenv("BENCH_SHORT") != "" && os.Getenv("BENCH_SHORT") != "0"
+	p := fullPlan()
+	cmd := "make bench"
+	if short {
+		p, cmd = shortPlan(), "BENCH_SHORT=1 make bench"
+	}
+	if err := p.overrides(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
+	for _, k := range []string{"BENCH_SERVERS", "BENCH_FACTOR", "BENCH_CLUSTERS", "BENCH_WINDOW", "BENCH_OUTAGE"} {
+		if v := os.Getenv(k); v != "" {
+			cmd = k + "=" + v + " " + cmd
+		}
+	}
+	r, err := run(ctx, p, short, cmd)
+	if r != nil {
+		r.Table(os.Stdout)
+		if werr := writeMarkdown(r); werr != nil {
+			fmt.Fprintln(os.Stderr, "bench: write BENCH.md:", werr)
+		}
+		fmt.Println()
+		fmt.Println(r.Line())
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// progress prints a phase line with the time since start.
+type progress struct{ start time.Time }
+
+func (p progress) say(format string, args ...any) {
+	fmt.Printf("== [%5.0fs] %s\n", time.Since(p.start).Seconds(), fmt.Sprintf(format, args...))
+}
+
+// baselineChild runs the plain loop in its own process, so that its CPU
+// is measured alone, and prints the result as JSON.
+func baselineChild(configFile string) error {
+	raw, err := os.ReadFile(configFile)
+	if err != nil {
+		return err
+	}
+	var cfg bench.BaselineConfig
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := bench.RunBaseline(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// writeMarkdown writes BENCH.md at the module root.
+func writeMarkdown(r *bench.Report) error {
+	root, err := e2e.ModuleRoot()
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	r.Markdown(&b)
+	return os.WriteFile(filepath.Join(root, "BENCH.md"), []byte(b.String()), 0o644)
+}

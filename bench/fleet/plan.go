@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/pgcollector/pgcollector/bench"
+)
+
+// plan sizes one run. The full run simulates 1,000 servers at the
+// catalogue's default intervals; the short one (BENCH_SHORT=1) 100 servers
+// with every interval divided by 10, which asks the collector for about
+// the same jobs and rows per second in a quarter of the time.
+type plan struct {
+	Servers, Clusters, Factor int
+	Content                   bench.Content
+	LoadRate                  float64 // load statements per second over the fleet
+
+	SinkRows, SinkRounds int
+	GoBenchtime          string
+	BaselineFor          time.Duration
+	BaselineWorkers      int
+
+	IdleMeasure          time.Duration
+	MinWarmup, MaxWarmup time.Duration
+	Window, Settle       time.Duration
+	ProfileFor           time.Duration
+	Outage, MaxDrain     time.Duration
+}
+
+func fullPlan() plan {
+	return plan{
+		Servers: 1000, Clusters: 3, Factor: 1,
+		Content:  bench.Content{AppDatabases: 2, Tables: 300, Functions: 20},
+		LoadRate: 100,
+		SinkRows: 1_000_000, SinkRounds: 2, GoBenchtime: "1s",
+		BaselineFor: 60 * time.Second, BaselineWorkers: 4,
+		IdleMeasure: 20 * time.Second,
+		MinWarmup:   60 * time.Second, MaxWarmup: 5 * time.Minute,
+		// One window covers a whole cycle of the 300 s probes, which
+		// carry most rows; probe offsets spread every probe's runs evenly.
+		Window: 5 * time.Minute, Settle: 5 * time.Second,
+		ProfileFor: 30 * time.Second,
+		Outage:     2 * time.Minute, MaxDrain: 10 * time.Minute,
+	}
+}
+
+func shortPlan() plan {
+	return plan{
+		Servers: 100, Clusters: 3, Factor: 10,
+		Content:  bench.Content{AppDatabases: 2, Tables: 200, Functions: 10},
+		LoadRate: 50,
+		SinkRows: 250_000, SinkRounds: 1, GoBenchtime: "200ms",
+		BaselineFor: 12 * time.Second, BaselineWorkers: 4,
+		IdleMeasure: 5 * time.Second,
+		MinWarmup:   15 * time.Second, MaxWarmup: 45 * time.Second,
+		Window: 45 * time.Second, Settle: 3 * time.Second,
+		ProfileFor: 15 * time.Second,
+		Outage:     20 * time.Second, MaxDrain: 90 * time.Second,
+	}
+}
+
+// overrides applies BENCH_SERVERS, BENCH_FACTOR, BENCH_WINDOW and
+// BENCH_OUTAGE, for runs sized by hand.
+func (p *plan) overrides() error {
+	ints := map[string]*int{"BENCH_SERVERS": &p.Servers, "BENCH_FACTOR": &p.Factor, "BENCH_CLUSTERS": &p.Clusters}
+	for k, dst := range ints {
+		if v := os.Getenv(k); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return fmt.Errorf("%s: want a positive integer, got %q", k, v)
+			}
+			*dst = n
+		}
+	}
+	durs := map[string]*time.Duration{"BENCH_WINDOW": &p.Window, "BENCH_OUTAGE": &p.Outage}
+	for k, dst := range durs {
+		if v := os.Getenv(k); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return fmt.Errorf("%s: want a duration such as 90s, got %q", k, v)
+			}
+			*dst = d
+		}
+	}
+	return nil
+}

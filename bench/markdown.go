@@ -1,0 +1,159 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// goal is one of the issue's targets and whether this run met it.
+type goal struct {
+	what, target, got string
+	met               bool
+}
+
+func (r *Report) goals() []goal {
+	s := r.Steady
+	rss := r.rssMB()
+	gs := []goal{
+		{"sink_vs_raw_copy", "≥ 0.8", fmt.Sprintf("%.2f", r.Sink.Ratio()), r.Sink.Ratio() >= 0.8},
+		{"stale jobs in the steady window", "0", fmt.Sprint(s.Stale), s.Stale == 0},
+		{"collector peak RSS", "≤ 200 MB", fmt.Sprintf("%.0f MB", rss), rss <= 200},
+		{"ingest lag p99", "≤ 2 s", fmt.Sprintf("%d ms", s.Lag.P99.Milliseconds()), s.Lag.P99.Milliseconds() <= 2000},
+		{"drain_vs_steady", "≥ 5", fmt.Sprintf("%.2f", r.drainRatio()), r.drainRatio() >= 5},
+	}
+	if b := r.Baseline.CPUPerMillion(); b > 0 {
+		gs = append(gs, goal{"collector CPU per row vs the plain loop", "as low as possible (< 1)",
+			fmt.Sprintf("%.2f× (%.2f s vs %.2f s per 1M rows)", s.CPUPerMillion/b, s.CPUPerMillion, b), s.CPUPerMillion < b})
+	}
+	gs = append(gs, goal{"CPU per stored row vs the peer's 156 µs", "≤ 15.6 µs (a tenth)",
+		fmt.Sprintf("%.1f µs", s.CPUPerMillion), s.CPUPerMillion <= 15.6})
+	if r.Servers != 1000 || r.Factor != 1 {
+		gs = append(gs, goal{"scale of this run", "1,000 servers at default intervals",
+			fmt.Sprintf("%d servers, %s", r.Servers, CompressedNote(r.Factor)), false})
+	}
+	return gs
+}
+
+// Markdown writes BENCH.md.
+func (r *Report) Markdown(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	p("# pgcollector benchmark")
+	p("")
+	p("Written by `make bench` (bench/fleet); every run overwrites it. Figures are from one run on a shared")
+	p("machine: compare ratios taken in the same run, not absolute numbers across runs.")
+	p("")
+	p("- date: %s (took %s)", r.Date.UTC().Format("2006-01-02 15:04 MST"), win2s(r.Took))
+	p("- command: `%s`", r.Command)
+	p("- machine: %s", r.Machine)
+	p("- fleet: %d simulated servers as connection rows over %d local clusters (%d application databases × %d tables, 2 indexes each, plus postgres; pg_stat_statements in every database; a small load loop), all probes, %s",
+		r.Servers, r.Clusters, r.Content.AppDatabases, r.Content.Tables, CompressedNote(r.Factor))
+	p("")
+	p("```")
+	p("%s", r.Line())
+	p("```")
+	p("")
+	p("## Goals")
+	p("")
+	p("| goal | target | this run | met |")
+	p("|---|---|---|---|")
+	for _, g := range r.goals() {
+		met := "no"
+		if g.met {
+			met = "yes"
+		}
+		p("| %s | %s | %s | %s |", g.what, g.target, g.got, met)
+	}
+	p("")
+	p("## Figures")
+	section := ""
+	for _, x := range r.rows() {
+		if x.section != section {
+			section = x.section
+			p("")
+			p("### %s", section)
+			p("")
+			p("| figure | value | how / remark |")
+			p("|---|---|---|")
+		}
+		p("| %s | %s | %s |", mdCell(x.name), mdCell(x.value), mdCell(x.note))
+	}
+	p("")
+	p("### rows per probe in the window")
+	p("")
+	p("| probe | rows |")
+	p("|---|---|")
+	for _, name := range sortedKeys(r.Steady.RowsByProbe) {
+		if n := r.Steady.RowsByProbe[name]; n > 0 {
+			p("| %s | %d |", name, n)
+		}
+	}
+	block := func(title string, lines []string) {
+		if len(lines) == 0 {
+			return
+		}
+		p("")
+		p("## %s", title)
+		p("")
+		p("```")
+		for _, l := range lines {
+			p("%s", l)
+		}
+		p("```")
+	}
+	block("Go benchmarks (go test -bench)", r.GoBench)
+	block("CPU profile of the running collector (steady window)", profileLines(r.CPUProfile))
+	block("Heap in use at the end of the window", profileLines(r.HeapProf))
+	if len(r.Notes) > 0 {
+		p("")
+		p("## Notes of this run")
+		p("")
+		for _, n := range r.Notes {
+			p("- %s", n)
+		}
+	}
+	p("")
+	p("%s", strings.TrimSpace(method))
+}
+
+func mdCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+
+// method explains how each figure is taken; it is the same for every run.
+const method = `
+## How the figures are taken
+
+- **Fleet.** N connection rows (sim-0001 …) point round robin at a few local clusters, so N servers share few
+  clusters: every simulated server sees the sessions of all servers on its cluster in pg_stat_activity and
+  pg_stat_connection_security, which inflates those probes' rows compared with N real servers. The 10
+  system_stats probes run but find the extension absent (the test stand-in reads /proc for every process on
+  the host, which would measure the stand-in, not the collector); pg_stat_io needs PostgreSQL 16. The real
+  ` + "`pgcollector run`" + ` binary runs with default settings, built with a profiling overlay (` + "`go build -overlay`" + `
+  adds net/http/pprof on PGC_BENCH_PPROF; the product has no such endpoint).
+- **Window.** Every (connection, probe) gets its first job at once when the collector starts; the window begins
+  once the job and batch backlogs (read through PGC_NATS_LISTEN) are worked off.
+- **rows_per_s**: rows stored in metrics.* with collected_at inside the window, divided by its length.
+- **cpu_s_per_1m_rows**: utime+stime of the collector process (/proc/<pid>/stat) over the window, per million
+  of those rows. The plain loop is measured the same way in its own process.
+- **rss_mb**: VmHWM of the collector from start to the end of the window (start-up burst included); the window
+  alone and the drain are reported apart (VmHWM is reset through /proc/<pid>/clear_refs).
+- **e2e_p99_ms**: per batch part, the datastore's commit timestamp (track_commit_timestamp = on) of the
+  transaction that wrote its ingest_ledger row (the same transaction as its COPY), minus the collected_at the
+  fetcher stamped before running the probe; p99 over the parts collected in the window.
+- **stale_jobs**: the fetcher's counter pgcollector_jobs_stale_total when /metrics serves it, else the
+  "stale job dropped" log lines; counted over the window only (the start-up burst is reported apart).
+- **sink_vs_raw_copy**: real probe output (pg_stat_all_tables, pg_stat_all_indexes, pg_stat_statements,
+  pg_stat_activity, pg_stat_database, pg_settings of a fleet cluster) replicated into batches for 1,000
+  connections, published to an embedded JetStream, then stored by sink.New + Run (timed from start until
+  every row is committed), against pgx CopyFrom of the same rows (decoded values, 10,000 rows per COPY) into
+  an identically migrated database; best round of each.
+- **drain_vs_steady**: the datastore is stopped (pgtest Cluster.Stop) while the fleet is collected, then
+  restarted; rows committed from the first commit after the restart until the commit of the last batch
+  collected before it, per second, divided by the steady rows/s. Batches collected during the drain count
+  too. The wait between restart and first commit (the sink's backoff) is reported apart.
+- **monitored cost**: CPU of every process of the monitored clusters (the postmaster's own and reaped
+  children's times plus live backends) over the window, minus the rate measured with only the load running
+  before the collector started; and pg_stat_statements total_exec_time of the monitoring role.
+- **plain loop**: the same fleet and probe mix (each probe on each server in proportion to its interval),
+  pgx Query of the probe's SQL through a pool per cluster and database, rows.Values(), connection_id,
+  collected_at and database_name prepended, pgx CopyFrom per probe run into a migrated datastore database.
+`

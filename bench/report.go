@@ -1,0 +1,196 @@
+package bench
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Report is everything one `make bench` run measured.
+type Report struct {
+	Date     time.Time
+	Command  string
+	Short    bool
+	Machine  Machine
+	Servers  int
+	Clusters int
+	Content  Content
+	Factor   int // time compression: intervals divided by this
+	Took     time.Duration
+
+	Sink     SinkResult
+	Steady   Steady
+	Drain    Drain
+	DrainErr error
+	Baseline BaselineResult
+	IdleCPU  float64 // monitored clusters' CPU seconds per second before the collector started
+
+	GoBench    []string
+	CPUProfile Profile
+	HeapProf   Profile
+	Notes      []string
+}
+
+// Line is the one-line summary `make bench` ends with.
+func (r *Report) Line() string {
+	return fmt.Sprintf("bench: servers=%d rows_per_s=%.0f cpu_s_per_1m_rows=%.2f rss_mb=%.0f sink_vs_raw_copy=%.2f drain_vs_steady=%.2f e2e_p99_ms=%d stale_jobs=%d",
+		r.Servers, r.Steady.RowsPerSecond, r.Steady.CPUPerMillion, r.rssMB(), r.Sink.Ratio(), r.drainRatio(),
+		r.Steady.Lag.P99.Milliseconds(), r.Steady.Stale)
+}
+
+// rssMB is the collector's peak RSS from start to the end of the steady
+// window: start-up burst included, drain excluded (reported apart).
+func (r *Report) rssMB() float64 {
+	return float64(max(r.Steady.PeakRSSStartup, r.Steady.PeakRSSWindow)) / (1 << 20)
+}
+
+func (r *Report) drainRatio() float64 {
+	if r.Steady.RowsPerSecond == 0 {
+		return 0
+	}
+	return r.Drain.RowsPerSecond / r.Steady.RowsPerSecond
+}
+
+// monitoredCost is the CPU the collector cost the monitored clusters, in
+// CPU seconds per second: the window's cluster CPU rate minus the rate
+// measured before the collector started (load only).
+func (r *Report) monitoredCost() float64 {
+	s := r.Steady
+	d := s.End.Sub(s.Start).Seconds()
+	if d <= 0 {
+		return 0
+	}
+	return (s.After.CPU-s.Before.CPU).Seconds()/d - r.IdleCPU
+}
+
+// row is one figure of the table: name, value, and a remark.
+type row struct{ section, name, value, note string }
+
+func (r *Report) rows() []row {
+	s, d, b, k := r.Steady, r.Drain, r.Baseline, r.Sink
+	win := s.End.Sub(s.Start)
+	perMin := win.Minutes()
+	var rs []row
+	add := func(sec, name, value, note string) { rs = append(rs, row{sec, name, value, note}) }
+	mb := func(n int64) string { return fmt.Sprintf("%.0f MB", float64(n)/(1<<20)) }
+
+	add("sink", "sink (sink.New+Run, JetStream backlog)", fmt.Sprintf("%.0f rows/s", k.SinkRowsPerS),
+		fmt.Sprintf("%d rows in %d batches of real probe output, best of %d", k.Rows, k.Batches, k.Rounds))
+	add("sink", "plain pgx CopyFrom, same rows", fmt.Sprintf("%.0f rows/s", k.RawRowsPerS),
+		fmt.Sprintf("%d rows per COPY, same weekly-partitioned tables", k.RawRowsPerCopy))
+	add("sink", "sink_vs_raw_copy", fmt.Sprintf("%.2f", k.Ratio()), "goal ≥ 0.8")
+	add("sink", "client CPU per 1M rows: sink / plain", fmt.Sprintf("%.2f s / %.2f s", k.SinkCPUPerMillion, k.RawCPUPerMillion),
+		"bench process: sink+bus+embedded NATS vs pgx binary encoding")
+
+	add("fleet", "servers", fmt.Sprintf("%d on %d clusters", r.Servers, r.Clusters),
+		fmt.Sprintf("%d app databases × %d tables (2 indexes each) + postgres; %s", r.Content.AppDatabases, r.Content.Tables, CompressedNote(r.Factor)))
+	add("fleet", "warm-up (first-slot burst)", win2s(s.WarmupTook), fmt.Sprintf("stale jobs in warm-up: %d", s.StaleWarmup))
+	add("fleet", "window", win2s(win), fmt.Sprintf("%s → %s", s.Start.Format("15:04:05"), s.End.Format("15:04:05")))
+	add("fleet", "stored rows/s", fmt.Sprintf("%.0f", s.RowsPerSecond), fmt.Sprintf("%d rows collected in the window", s.Rows))
+	add("fleet", "collector CPU per 1M stored rows", fmt.Sprintf("%.2f s", s.CPUPerMillion),
+		fmt.Sprintf("%.1f µs/row; %.2f cores over the window", s.CPUPerMillion, s.CPU.Seconds()/win.Seconds()))
+	add("fleet", "peak RSS (start → window end)", mb(max(s.PeakRSSStartup, s.PeakRSSWindow)),
+		fmt.Sprintf("start-up %s, window %s, at end %s; goal ≤ 200 MB", mb(s.PeakRSSStartup), mb(s.PeakRSSWindow), mb(s.RSSEnd)))
+	add("fleet", "ingest lag p50 / p99 / max", fmt.Sprintf("%d / %d / %d ms", s.Lag.P50.Milliseconds(), s.Lag.P99.Milliseconds(), s.Lag.Max.Milliseconds()),
+		fmt.Sprintf("%d batch parts; collected_at → datastore commit timestamp; goal p99 ≤ 2 s", s.Lag.Batches))
+	add("fleet", "stale jobs in window", fmt.Sprintf("%d", s.Stale), "from "+s.StaleSource+"; goal 0")
+	add("fleet", "warnings / errors logged in window", fmt.Sprintf("%d / %d", s.Logs.Warn, s.Logs.Error), strings.Join(s.Logs.Sample, " | "))
+	add("fleet", "max backlog: jobs / batches", fmt.Sprintf("%d / %d", s.MaxJobsBacklog, s.MaxSinkBacklog), "sampled every 2 s")
+	add("fleet", "buffer growth", fmt.Sprintf("%.1f MB/s", s.BufferBytesPerS/(1<<20)), "PGC_BATCHES stored bytes (acknowledged batches are kept for replay)")
+
+	cost := r.monitoredCost()
+	add("monitored", "cluster CPU attributable to the collector", fmt.Sprintf("%.3f cores", cost),
+		fmt.Sprintf("window rate minus the load-only rate (%.3f cores) measured before start", r.IdleCPU))
+	if r.Servers > 0 && perMin > 0 {
+		add("monitored", "… per server", fmt.Sprintf("%.1f ms CPU per minute", cost*60*1000/float64(r.Servers)), "")
+		exec := (s.After.RoleExecMs - s.Before.RoleExecMs) / perMin / float64(r.Servers)
+		add("monitored", "execution time of its queries per server", fmt.Sprintf("%.1f ms per minute", exec),
+			fmt.Sprintf("pg_stat_statements, role %s (%d calls in window)", MonitorRole, s.After.RoleCalls-s.Before.RoleCalls))
+		add("monitored", "sessions held per server", fmt.Sprintf("%.2f", float64(s.After.CollectorSessions)/float64(r.Servers)),
+			fmt.Sprintf("%d backends with application_name=pgcollector", s.After.CollectorSessions))
+		add("monitored", "new sessions per server per minute", fmt.Sprintf("%.2f", float64(s.After.SessionsOpened-s.Before.SessionsOpened)/perMin/float64(r.Servers)),
+			"pg_stat_database.sessions over all clusters")
+	}
+	add("monitored", "pg_stat_statements entries of the role", fmt.Sprintf("%d of %d", s.After.RoleEntries, s.After.Entries),
+		fmt.Sprintf("%d of them COPY (SELECT …) statements", s.After.RoleCopyEntries))
+
+	if r.DrainErr != nil {
+		add("drain", "backlog drain", "failed", r.DrainErr.Error())
+	} else {
+		add("drain", "outage", win2s(d.Outage), fmt.Sprintf("%d batches, %.0f MB buffered", d.BacklogBatches, float64(d.BacklogBytes)/(1<<20)))
+		add("drain", "datastore back → first commit", win2s(d.WaitAfterRestart), "the sink's retry backoff")
+		add("drain", "drain rows/s", fmt.Sprintf("%.0f", d.RowsPerSecond),
+			fmt.Sprintf("%d rows committed %s → %s", d.Rows, d.FirstCommit.Format("15:04:05.0"), d.Done.Format("15:04:05.0")))
+		add("drain", "drain_vs_steady", fmt.Sprintf("%.2f", r.drainRatio()), "goal ≥ 5")
+		add("drain", "peak RSS during outage and drain", mb(d.PeakRSS), fmt.Sprintf("stale jobs: %d", d.Stale))
+	}
+
+	add("baseline", "plain loop CPU per 1M stored rows", fmt.Sprintf("%.2f s", b.CPUPerMillion()),
+		fmt.Sprintf("%d rows, %d probe runs, %s wall, %.2f s CPU", b.Rows, b.Runs, win2s(b.Wall), b.CPU.Seconds()))
+	if b.CPUPerMillion() > 0 {
+		add("baseline", "collector CPU / plain loop CPU", fmt.Sprintf("%.2f", s.CPUPerMillion/b.CPUPerMillion()), "lower is better")
+	}
+	for _, p := range sortedKeys(b.Failures) {
+		add("baseline", "plain loop failed: "+p, "", truncate(b.Failures[p], 120))
+	}
+	return rs
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func win2s(d time.Duration) string { return d.Round(100 * time.Millisecond).String() }
+
+// Table prints the figures for the terminal; Line comes last.
+func (r *Report) Table(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	section := ""
+	for _, x := range r.rows() {
+		if x.section != section {
+			section = x.section
+			fmt.Fprintf(tw, "\n[%s]\t\t\n", section)
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", x.name, x.value, x.note)
+	}
+	_ = tw.Flush()
+	fmt.Fprintln(w, "\n[rows per probe in the window]")
+	for _, p := range sortedKeys(r.Steady.RowsByProbe) {
+		if n := r.Steady.RowsByProbe[p]; n > 0 {
+			fmt.Fprintf(w, "  %-28s %9d\n", p, n)
+		}
+	}
+	printLines(w, "go test -bench", r.GoBench)
+	printLines(w, "CPU profile of the running collector (go tool pprof -top)", profileLines(r.CPUProfile))
+	printLines(w, "heap in use at the window's end (go tool pprof -top -sample_index=inuse_space)", profileLines(r.HeapProf))
+	printLines(w, "notes", r.Notes)
+}
+
+func profileLines(p Profile) []string {
+	lines := append([]string{}, p.Top...)
+	if p.Path != "" {
+		lines = append(lines, "saved to "+p.Path)
+	}
+	if p.Err != nil {
+		lines = append(lines, "profile failed: "+p.Err.Error())
+	}
+	return lines
+}
+
+func printLines(w io.Writer, title string, lines []string) {
+	if len(lines) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n[%s]\n", title)
+	for _, l := range lines {
+		fmt.Fprintln(w, "  "+l)
+	}
+}

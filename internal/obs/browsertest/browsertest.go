@@ -1,0 +1,138 @@
+// Package browsertest drives Debian's headless Chromium for end-to-end
+// tests of the fleet page: a screenshot that must look like a page, and
+// the DOM after the page's script ran. It installs nothing: `make deps`
+// installs chromium, and a test on a machine without it fails with that
+// hint.
+package browsertest
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Binary is where Debian's chromium package puts the browser.
+const Binary = "/usr/bin/chromium"
+
+// Window is the viewport of every run.
+const Window = "1280,900"
+
+// budget is the virtual time the page gets to fetch its JSON and draw:
+// headless Chromium dumps or shoots once it has passed, and virtual time
+// does not advance while requests are outstanding.
+const budget = "10000"
+
+// run starts Chromium once on url with the given mode flags and returns
+// its standard output. Every run has its own profile directory, so runs
+// share nothing and leave nothing behind.
+func run(t testing.TB, url string, mode ...string) []byte {
+	t.Helper()
+	if _, err := os.Stat(Binary); err != nil {
+		t.Fatalf("browsertest: %s not found: run `make deps` (installs Debian's chromium package)", Binary)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := append([]string{
+		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+		"--disable-background-networking", "--disable-component-update", "--disable-sync",
+		"--disable-dev-shm-usage", "--hide-scrollbars",
+		"--user-data-dir=" + filepath.Join(t.TempDir(), "profile"),
+		"--window-size=" + Window, "--virtual-time-budget=" + budget,
+	}, mode...)
+	cmd := exec.CommandContext(ctx, Binary, append(args, url)...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	require.NoError(t, err, "chromium %v:\n%s", mode, tail(errOut.String(), 2000))
+	return out.Bytes()
+}
+
+// DumpDOM returns the page's DOM after its script ran.
+func DumpDOM(t testing.TB, url string) string {
+	t.Helper()
+	return string(run(t, url, "--dump-dom"))
+}
+
+// Screenshot saves a PNG of the page to dir/name and returns its path.
+// With PGC_TEST_ARTIFACTS set, a copy goes to that directory too.
+func Screenshot(t testing.TB, url, dir, name string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	run(t, url, "--screenshot="+path)
+	if keep := os.Getenv("PGC_TEST_ARTIFACTS"); keep != "" {
+		// CI or a developer wants to look at it.
+		b, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(keep, 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(keep, name), b, 0o644))
+	}
+	return path
+}
+
+// RequirePage checks that a screenshot is a rendered page: it decodes as
+// PNG of the window's size and is not blank — some share of it differs
+// from the background and it has more than a handful of colours.
+func RequirePage(t testing.TB, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err, "screenshot %s is not a PNG", path)
+	b := img.Bounds()
+	require.Equal(t, 1280, b.Dx(), "screenshot width")
+	require.Equal(t, 900, b.Dy(), "screenshot height")
+	bg := img.At(b.Min.X+b.Dx()/2, b.Max.Y-1)
+	colours := map[[3]uint32]bool{}
+	differ := 0
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			c := img.At(x, y)
+			r, g, bl, _ := c.RGBA()
+			colours[[3]uint32{r >> 8, g >> 8, bl >> 8}] = true
+			if c != bg {
+				differ++
+			}
+		}
+	}
+	total := (b.Dx() / 2) * (b.Dy() / 2)
+	require.Greater(t, len(colours), 20, "screenshot has only %d colours: blank page?", len(colours))
+	require.Greater(t, float64(differ)/float64(total), 0.05, "screenshot is almost all background")
+	return img
+}
+
+// Colour counts the pixels of img close to the given colour (each channel
+// within 24), to check that a state colour appears on the page.
+func Colour(img image.Image, r, g, b uint8) int {
+	n := 0
+	bounds := img.Bounds()
+	for y := bounds.Min.Y; y < bounds.Max.Y; y++ {
+		for x := bounds.Min.X; x < bounds.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			if near(cr>>8, r) && near(cg>>8, g) && near(cb>>8, b) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func near(a uint32, b uint8) bool {
+	d := int(a) - int(b)
+	return d > -24 && d < 24
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}

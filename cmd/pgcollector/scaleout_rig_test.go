@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,7 +13,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/e2e"
+	"github.com/pgcollector/pgcollector/internal/natstest"
 )
 
 // scaleoutProcs runs pgcollector stages as separate OS processes of the
@@ -87,7 +90,7 @@ func (s *scaleoutProcs) names() []string {
 
 // stopAll stops every process with SIGTERM, which must end each of them
 // cleanly (exit 0) within 20 s, and prints every output when the test
-// failed.
+// failed or PGC_SCALEOUT_SHOW_OUTPUT=1.
 func (s *scaleoutProcs) stopAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -108,7 +111,7 @@ func (s *scaleoutProcs) stopAll() {
 			s.t.Errorf("%s exited %d after SIGTERM", name, code)
 		}
 	}
-	if s.t.Failed() {
+	if s.t.Failed() || os.Getenv("PGC_SCALEOUT_SHOW_OUTPUT") == "1" {
 		for _, o := range s.ended {
 			s.t.Log(o)
 		}
@@ -179,4 +182,32 @@ func scaleoutWaitFor(ctx context.Context, cond func() bool) bool {
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// scaleoutVictim picks the NATS node whose loss hurts most: the one most
+// pgcollector processes are connected to, and makes it the leader of
+// PGC_JOBS, PGC_BATCHES and their consumers, so that killing it costs
+// those processes their connection and the pipeline every leader at once.
+func scaleoutVictim(t *testing.T, cluster *natstest.Cluster) *natstest.Node {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var victim *natstest.Node
+	most := -1
+	for _, n := range cluster.Nodes {
+		clients, err := n.Clients(ctx, "pgcollector")
+		require.NoError(t, err)
+		if clients > most {
+			victim, most = n, clients
+		}
+	}
+	for _, l := range [][2]string{
+		{bus.StreamJobs, ""}, {bus.StreamJobs, bus.ConsumerFetcher},
+		{bus.StreamBatches, ""}, {bus.StreamBatches, bus.ConsumerSink},
+	} {
+		require.NoError(t, cluster.MoveLeader(ctx, l[0], l[1], victim))
+	}
+	t.Logf("NATS node %s has %d pgcollector clients and leads %s, %s and their consumers",
+		victim.Name, most, bus.StreamJobs, bus.StreamBatches)
+	return victim
 }

@@ -94,6 +94,19 @@ func (m *Manager) Forget(id int64) {
 	}
 }
 
+// Sweep closes the pools of connections keep no longer wants (removed or
+// disabled), so their sessions end now rather than at the idle timeout.
+func (m *Manager) Sweep(keep func(id int64) bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, srv := range m.servers {
+		if !keep(id) {
+			srv.retire()
+			delete(m.servers, id)
+		}
+	}
+}
+
 // Open reports the sessions currently open to a connection's server, idle
 // ones included.
 func (m *Manager) Open(id int64) int {

@@ -132,3 +132,21 @@ func TestWrongPasswordBacksOffAndNeverLeaksThePassword(t *testing.T) {
 	require.NoError(t, err)
 	s.Release(false)
 }
+
+func TestSweepClosesPoolsOfRemovedConnections(t *testing.T) {
+	c := pgtest.Start(t, pgtest.Options{})
+	c.Exec(t, "postgres", "CREATE ROLE mon LOGIN PASSWORD 'pw'")
+	box, _ := secret.New("test secret")
+	enc, err := box.Encrypt("pw")
+	require.NoError(t, err)
+	conn := catalog.Connection{ID: 7, Name: "gone", Host: c.Host, Port: c.Port, Database: "postgres",
+		Username: "mon", PasswordEncrypted: enc, SSLMode: "disable"}
+	m := newManager(t, box, 2)
+	defer m.Close()
+	s, err := m.Acquire(context.Background(), conn, "postgres")
+	require.NoError(t, err)
+	s.Release(false)
+	require.Equal(t, 1, m.Open(7))
+	m.Sweep(func(id int64) bool { return id != 7 })
+	require.Equal(t, 0, m.Open(7))
+}

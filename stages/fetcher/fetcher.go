@@ -79,7 +79,7 @@ func (f *Fetcher) Stats() *Stats { return &f.stats }
 // each) and pulls again: with the default 30 s expiry every fetcher would
 // sit idle for 30 s after the cluster lost a node, several slots of a 5 s
 // probe. An idle fetcher now sends one small request every 5 s.
-var _ = 5 * time.Second
+const pullExpiry = 5 * time.Second
 
 // Run consumes jobs until ctx is cancelled. In-flight probes get
 // ShutdownGrace to finish; jobs still running then are handed back (nak)
@@ -95,7 +95,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	if info := cons.CachedInfo(); info != nil {
 		f.maxDeliver = info.Config.MaxDeliver
 	}
-	it, err := cons.Messages(jetstream.PullMaxMessages(f.cfg.Workers))
+	it, err := cons.Messages(jetstream.PullMaxMessages(f.cfg.Workers), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		return err
 	}
@@ -112,6 +112,7 @@ func (f *Fetcher) Run(ctx context.Context) error {
 		close(stopped)
 	}()
 
+	go f.sweepPools(loop)
 	sem := make(chan struct{}, f.cfg.Workers)
 	var wg sync.WaitGroup
 	for {
@@ -141,4 +142,19 @@ func (f *Fetcher) Run(ctx context.Context) error {
 		<-done
 	}
 	return nil
+}
+
+// sweepPools closes the sessions of connections that were removed or
+// disabled, once the configuration cache no longer lists them.
+func (f *Fetcher) sweepPools(ctx context.Context) {
+	t := time.NewTicker(30 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f.pool.Sweep(func(id int64) bool { _, ok := f.src.Connection(id); return ok })
+		}
+	}
 }

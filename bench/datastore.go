@@ -55,23 +55,34 @@ func RowsCommitted(ctx context.Context, pool *pgxpool.Pool, collectedSince, from
 type Lag struct {
 	Batches       int64
 	P50, P99, Max time.Duration
+	// The same split at the start of the sink's transaction (ingest_ledger
+	// ingested_at is its now()): before covers session wait, the probe's
+	// query, the bus and the sink's accumulation; write is the transaction.
+	BeforeP50, BeforeP99, WriteP50, WriteP99 time.Duration
 }
 
 // IngestLag reads the lag of ledger rows collected in [from, to).
 func IngestLag(ctx context.Context, pool *pgxpool.Pool, from, to time.Time) (Lag, error) {
 	var l Lag
-	var p50, p99, mx float64
+	var f [7]float64
 	err := pool.QueryRow(ctx, `
-SELECT count(*), coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag), 0),
-       coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag), 0), coalesce(max(lag), 0)
-FROM (SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin) - collected_at)::float8 AS lag
+SELECT count(*),
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag), 0),
+       coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag), 0), coalesce(max(lag), 0),
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY before), 0),
+       coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY before), 0),
+       coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY lag - before), 0),
+       coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY lag - before), 0)
+FROM (SELECT extract(epoch FROM pg_xact_commit_timestamp(xmin) - collected_at)::float8 AS lag,
+             extract(epoch FROM ingested_at - collected_at)::float8 AS before
       FROM public.ingest_ledger WHERE collected_at >= $1 AND collected_at < $2) s`, from, to).
-		Scan(&l.Batches, &p50, &p99, &mx)
+		Scan(&l.Batches, &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6])
 	if err != nil {
 		return Lag{}, fmt.Errorf("ingest lag: %w", err)
 	}
-	sec := func(f float64) time.Duration { return time.Duration(f * float64(time.Second)) }
-	l.P50, l.P99, l.Max = sec(p50), sec(p99), sec(mx)
+	sec := func(v float64) time.Duration { return time.Duration(v * float64(time.Second)) }
+	l.P50, l.P99, l.Max = sec(f[0]), sec(f[1]), sec(f[2])
+	l.BeforeP50, l.BeforeP99, l.WriteP50, l.WriteP99 = sec(f[3]), sec(f[4]), sec(f[5]), sec(f[6])
 	return l, nil
 }
 

@@ -91,17 +91,16 @@ func BenchmarkFetch(b *testing.B) {
 	require.NoError(b, err)
 	defer conn.Close(b.Context())
 	at := time.Now()
-	sel, err := ProbeSelect(p, serverVersionNum(conn), 1, at)
+	sel, err := ProbeSelect(p, serverVersionNum(conn))
 	require.NoError(b, err)
 	b.Run("copy-out", func(b *testing.B) {
-		var buf bytes.Buffer
 		rows := 0
 		cpu0 := SelfCPU()
 		for b.Loop() {
-			buf.Reset()
-			_, err := conn.PgConn().CopyTo(b.Context(), &buf, "COPY ("+sel+") TO STDOUT")
+			w := newRowPrefixer(1, at)
+			_, err := conn.PgConn().CopyTo(b.Context(), w, "COPY ("+sel+") TO STDOUT")
 			require.NoError(b, err)
-			rows += bytes.Count(buf.Bytes(), []byte{'\n'})
+			rows += bytes.Count(w.buf.Bytes(), []byte{'\n'})
 		}
 		reportRows(b, rows, SelfCPU()-cpu0)
 	})

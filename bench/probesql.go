@@ -1,9 +1,10 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -27,19 +28,54 @@ var SessionParams = map[string]string{
 }
 
 // ProbeSelect is the query the fetcher runs for a probe, without its COPY
-// wrapper: connection_id, collected_at (and database_name) prepended to
-// the probe's columns.
-func ProbeSelect(p probes.Probe, version int, connID int64, at time.Time) (string, error) {
+// wrapper: database_name (for database-scoped probes) and the probe's
+// columns. The fetcher writes connection_id and collected_at in front of
+// each row itself, so that the statement text is the same on every run.
+func ProbeSelect(p probes.Probe, version int) (string, error) {
 	sql, ok := p.QueryFor(version)
 	if !ok {
 		return "", fmt.Errorf("%s: no query for server version %d", p.Name, version)
 	}
-	sql = probes.WithTopN(sql, 1000)
-	prefix := fmt.Sprintf("%d::integer, '%s'::timestamptz", connID, at.UTC().Format(time.RFC3339Nano))
+	cols := "q.*"
 	if p.Scope == probes.ScopeDatabase {
-		prefix += ", current_database()::text"
+		cols = "current_database()::text, q.*"
 	}
-	return "SELECT " + prefix + ", q.* FROM (" + sql + ") q", nil
+	return "SELECT " + cols + " FROM (" + probes.WithTopN(sql, 1000) + ") q", nil
+}
+
+// rowPrefixer writes connection_id and collected_at in front of every
+// row of COPY text, as the fetcher does (stages/fetcher, copybuf.go).
+type rowPrefixer struct {
+	buf    bytes.Buffer
+	prefix []byte
+	midRow bool
+}
+
+func newRowPrefixer(conn int64, at time.Time) *rowPrefixer {
+	w := &rowPrefixer{}
+	w.prefix = strconv.AppendInt(w.prefix, conn, 10)
+	w.prefix = append(w.prefix, '\t')
+	w.prefix = at.UTC().AppendFormat(w.prefix, "2006-01-02 15:04:05.999999-07")
+	w.prefix = append(w.prefix, '\t')
+	return w
+}
+
+func (w *rowPrefixer) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if !w.midRow {
+			w.buf.Write(w.prefix)
+			w.midRow = true
+		}
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.buf.Write(p)
+			break
+		}
+		w.buf.Write(p[:i+1])
+		p, w.midRow = p[i+1:], false
+	}
+	return n, nil
 }
 
 // StoredColumnNames are the column names of metrics.<probe>, in order.
@@ -80,17 +116,17 @@ func RegisterLSN(m *pgtype.Map) {
 }
 
 // CopyOut runs a probe the way the fetcher does — COPY (<select>) TO
-// STDOUT — and returns the COPY text.
+// STDOUT, rows prefixed on arrival — and returns the COPY text.
 func CopyOut(ctx context.Context, conn *pgx.Conn, p probes.Probe, connID int64, at time.Time) ([]byte, error) {
-	sel, err := ProbeSelect(p, serverVersionNum(conn), connID, at)
+	sel, err := ProbeSelect(p, serverVersionNum(conn))
 	if err != nil {
 		return nil, err
 	}
-	var buf strings.Builder
-	if _, err := conn.PgConn().CopyTo(ctx, &buf, "COPY ("+sel+") TO STDOUT"); err != nil {
+	w := newRowPrefixer(connID, at)
+	if _, err := conn.PgConn().CopyTo(ctx, w, "COPY ("+sel+") TO STDOUT"); err != nil {
 		return nil, fmt.Errorf("copy out %s: %w", p.Name, err)
 	}
-	return []byte(buf.String()), nil
+	return w.buf.Bytes(), nil
 }
 
 // serverVersionNum reads server_version_num from the startup parameters.

@@ -20,6 +20,7 @@ type Report struct {
 	Content  Content
 	Factor   int // time compression: intervals divided by this
 	Took     time.Duration
+	LoadEnd  string // /proc/loadavg when the run ended
 
 	Sink     SinkResult
 	Steady   Steady
@@ -96,6 +97,9 @@ func (r *Report) rows() []row {
 		fmt.Sprintf("start-up %s, window %s, at end %s; goal ≤ 200 MB", mb(s.PeakRSSStartup), mb(s.PeakRSSWindow), mb(s.RSSEnd)))
 	add("fleet", "ingest lag p50 / p99 / max", fmt.Sprintf("%d / %d / %d ms", s.Lag.P50.Milliseconds(), s.Lag.P99.Milliseconds(), s.Lag.Max.Milliseconds()),
 		fmt.Sprintf("%d batch parts; collected_at → datastore commit timestamp; goal p99 ≤ 2 s", s.Lag.Batches))
+	add("fleet", "… until the sink's transaction began, p50 / p99", fmt.Sprintf("%d / %d ms", s.Lag.BeforeP50.Milliseconds(), s.Lag.BeforeP99.Milliseconds()),
+		"session wait, probe query, bus, sink accumulation (ingest_ledger.ingested_at = the transaction's now())")
+	add("fleet", "… the sink's transaction, p50 / p99", fmt.Sprintf("%d / %d ms", s.Lag.WriteP50.Milliseconds(), s.Lag.WriteP99.Milliseconds()), "")
 	add("fleet", "stale jobs in window", fmt.Sprintf("%d", s.Stale), "from "+s.StaleSource+"; goal 0")
 	add("fleet", "warnings / errors logged in window", fmt.Sprintf("%d / %d", s.Logs.Warn, s.Logs.Error), strings.Join(s.Logs.Sample, " | "))
 	add("fleet", "max backlog: jobs / batches", fmt.Sprintf("%d / %d", s.MaxJobsBacklog, s.MaxSinkBacklog), "sampled every 2 s")

@@ -24,6 +24,10 @@ type Config struct {
 	// exceed the replay window of PGC_BATCHES: a batch redelivered after its
 	// ledger row is gone would be stored twice.
 	LedgerRetention time.Duration `envconfig:"SINK_LEDGER_RETENTION" default:"168h" desc:"how long batch ids are remembered for deduplication; must exceed PGC_REPLAY_WINDOW"`
+	// Workers and MaxRowsPerSecond pace the sink (pace.go), above all the
+	// drain of a backlog after a datastore outage.
+	Workers          int     `envconfig:"SINK_WORKERS" default:"2" desc:"flushes one sink runs in parallel, each on its own datastore connection"`
+	MaxRowsPerSecond float64 `envconfig:"SINK_MAX_ROWS_PER_SECOND" default:"0" desc:"rows per second one sink writes at most, over all its workers (0: unlimited)"`
 	// ReplayWindow is the bus's replay window (bus.Config.ReplayWindow),
 	// set by cmd so that New can check LedgerRetention against it. Zero
 	// skips the check.
@@ -38,6 +42,7 @@ func DefaultConfig() Config {
 		FlushInterval:   250 * time.Millisecond,
 		MaxBackoff:      30 * time.Second,
 		LedgerRetention: 7 * 24 * time.Hour,
+		Workers:         2,
 	}
 }
 
@@ -61,6 +66,12 @@ func (c Config) Validate() error {
 	}
 	if c.LedgerRetention < time.Hour {
 		bad("PGC_SINK_LEDGER_RETENTION", "must be at least 1h, got %s", c.LedgerRetention)
+	}
+	if c.Workers < 1 || c.Workers > maxWorkers {
+		bad("PGC_SINK_WORKERS", "must be 1..%d, got %d", maxWorkers, c.Workers)
+	}
+	if c.MaxRowsPerSecond < 0 {
+		bad("PGC_SINK_MAX_ROWS_PER_SECOND", "must not be negative (0 is unlimited), got %g", c.MaxRowsPerSecond)
 	}
 	if c.ReplayWindow > 0 && c.LedgerRetention <= c.ReplayWindow {
 		bad("PGC_SINK_LEDGER_RETENTION", "must exceed the replay window PGC_REPLAY_WINDOW (%s), got %s: "+

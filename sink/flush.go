@@ -137,19 +137,18 @@ func (s *Sink) done(items []*item, w written) (bool, error) {
 	st.StatusesStored.Add(w.statuses)
 	st.Duplicates.Add(w.duplicates)
 	st.SnapshotsUnchanged.Add(w.unchanged)
-	if !s.downAt.IsZero() {
-		s.log.Info("datastore writes recovered", "outage", time.Since(s.downAt).Round(time.Millisecond),
-			"naks", st.Naks.Load()-s.downNaks0)
-		s.downAt = time.Time{}
+	s.pace.charge(w.rows)
+	if lasted, naks, ok := s.outage.recovered(st.Naks.Load()); ok {
+		s.log.Info("datastore writes recovered; draining the backlog", "outage", lasted.Round(time.Millisecond),
+			"naks", naks, "workers", s.cfg.Workers, "max_rows_per_second", s.cfg.MaxRowsPerSecond)
 	}
-	s.retry.reset()
 	return false, nil
 }
 
 // fail hands the messages back for redelivery after a backoff delay and
 // waits that delay, so a failing datastore is retried at a falling rate.
 func (s *Sink) fail(ctx context.Context, items []*item, err error) {
-	d := s.retry.delay()
+	d, began := s.outage.failed(s.stats.Naks.Load())
 	for _, it := range items {
 		if ctx.Err() != nil {
 			_ = it.msg.Nak() // shutting down: let another sink have it now
@@ -157,8 +156,7 @@ func (s *Sink) fail(ctx context.Context, items []*item, err error) {
 			_ = it.msg.NakWithDelay(d)
 		}
 	}
-	if s.downAt.IsZero() {
-		s.downAt, s.downNaks0 = time.Now(), s.stats.Naks.Load()
+	if began {
 		s.log.Error("datastore write failed; retrying with backoff, no batch is dropped",
 			"err", err, "sqlstate", sqlstate(err), "batches", len(items))
 	} else {

@@ -54,9 +54,12 @@ type Sink struct {
 	stats Stats
 	obs   Observer
 
-	retry     backoff
-	downAt    time.Time // when the current datastore outage began; zero when up
-	downNaks0 int64     // Stats.Naks when it began
+	outage *outage // shared by the workers (pace.go)
+	pace   *pacer
+
+	// replay is set by Ingester (ingest.go): the writes restore data and
+	// leave connection state alone.
+	replay *ingestMode
 
 	// afterCommit, when set by a test, runs after a write commits and
 	// before its messages are acknowledged; an error makes Run return at
@@ -76,22 +79,25 @@ func New(cfg Config, pool *pgxpool.Pool, b *bus.Bus, log *slog.Logger) (*Sink, e
 		log = slog.Default()
 	}
 	return &Sink{
-		cfg:   cfg,
-		pool:  pool,
-		bus:   b,
-		log:   log,
-		parts: store.NewPartitions(pool),
-		retry: backoff{min: minBackoff, max: cfg.MaxBackoff},
-		obs:   nopObserver{},
+		cfg:    cfg,
+		pool:   pool,
+		bus:    b,
+		log:    log,
+		parts:  store.NewPartitions(pool),
+		outage: &outage{retry: backoff{min: minBackoff, max: cfg.MaxBackoff}},
+		pace:   newPacer(cfg.MaxRowsPerSecond),
+		obs:    nopObserver{},
+		// Set only in builds with the pgc_faults tag (fault_on.go).
+		afterCommit: faultAfterCommit(),
 	}, nil
 }
 
 // Stats returns the live counters.
 func (s *Sink) Stats() *Stats { return &s.stats }
 
-// Run consumes batches until ctx is cancelled, then finishes the flush in
-// progress and writes the messages it already holds (each write bounded
-// by a few seconds), and returns nil. Messages it could not settle are
+// Run consumes batches with PGC_SINK_WORKERS workers until ctx is
+// cancelled, then finishes the flushes in progress and writes the messages
+// it already holds (each write bounded by a few seconds), and returns nil. Messages it could not settle are
 // redelivered by JetStream. It returns an error only when the consumer
 // cannot be had.
 func (s *Sink) Run(ctx context.Context) error {
@@ -108,6 +114,33 @@ func (s *Sink) Run(ctx context.Context) error {
 	defer stopPrune()
 	wg.Go(func() { s.pruneLedger(pruneCtx) })
 
+	// The workers share the consumer like separate sinks would. The first
+	// error (only the crash hook makes one) stops the others at once, as a
+	// dying process would.
+	wctx, stopWorkers := context.WithCancelCause(ctx)
+	defer stopWorkers(nil)
+	errs := make(chan error, s.cfg.Workers)
+	for range s.cfg.Workers {
+		wg.Go(func() {
+			err := s.work(wctx, cons)
+			if err != nil {
+				stopWorkers(err)
+			}
+			errs <- err
+		})
+	}
+	var first error
+	for range s.cfg.Workers {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// work is one worker: it fetches until a flush is due, writes it, and
+// starts over, until ctx is cancelled.
+func (s *Sink) work(ctx context.Context, cons jetstream.Consumer) error {
 	var pending []jetstream.Msg
 	var size int
 	var deadline time.Time
@@ -121,6 +154,9 @@ func (s *Sink) Run(ctx context.Context) error {
 		room := int(s.cfg.FlushBytes) - size
 		due := len(pending) > 0 && (room < minFetch || !time.Now().Before(deadline))
 		if due || ctx.Err() != nil {
+			if context.Cause(ctx) != ctx.Err() {
+				return nil // another worker crashed: settle nothing more
+			}
 			// On cancellation the messages already fetched are still
 			// written (with a short deadline) rather than left to wait
 			// out their AckWait.
@@ -140,6 +176,10 @@ func (s *Sink) Run(ctx context.Context) error {
 		// the flush is far off, because a fetch in flight does not notice
 		// ctx.
 		if len(pending) == 0 {
+			s.pace.wait(ctx)
+			if ctx.Err() != nil {
+				continue
+			}
 			deadline = time.Now().Add(s.cfg.FlushInterval)
 		}
 		wait := min(maxWait, time.Until(deadline))

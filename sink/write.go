@@ -37,7 +37,11 @@ func (s *Sink) write(ctx context.Context, items []*item) (written, error) {
 		if err != nil {
 			return err
 		}
+		s.replay.beforePlan(ledger)
 		p := makePlan(items, ledger, snaps)
+		if err := s.replay.afterPlan(ctx, tx, p); err != nil {
+			return err
+		}
 		w = written{
 			batches:    int64(len(p.ledger) - p.unchanged),
 			statuses:   int64(p.statuses),

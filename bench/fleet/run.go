@@ -25,7 +25,7 @@ func run(ctx context.Context, p plan, short bool, command string) (*bench.Report
 	pr := progress{start: time.Now()}
 	r := &bench.Report{Date: time.Now(), Command: command, Short: short, Machine: bench.ReadMachine(),
 		Servers: p.Servers, Clusters: p.Clusters, Content: p.Content, Factor: p.Factor}
-	defer func() { r.Took = time.Since(pr.start) }()
+	defer func() { r.Took, r.LoadEnd = time.Since(pr.start), bench.LoadAvg() }()
 	out := os.Getenv("BENCH_OUT")
 	if out == "" {
 		var err error

@@ -46,6 +46,9 @@ commands:
   probe list|set NAME [--interval D] [--retention-days N] [--enabled BOOL]
   status [--json]                             per connection and probe: freshness, errors; buffer backlog
                                               (exits 1 when something is unhealthy)
+  replay --since DURATION [--until TIME] [--probe NAME] [--connection ID|NAME] [--force]
+                                              store batches retained in PGC_BATCHES again; already
+                                              ingested ones are skipped unless --force
   config                                      print the effective configuration (secrets redacted)
   version                                     print the version
 
@@ -107,6 +110,8 @@ func dispatch(args []string, e env) error {
 		return cmdProbe(rest, configPath, e)
 	case "status":
 		return cmdStatus(rest, configPath, e)
+	case "replay":
+		return cmdReplay(rest, configPath, e)
 	case "config":
 		return cmdConfig(rest, configPath, e)
 	case "version":

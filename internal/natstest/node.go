@@ -146,6 +146,27 @@ func (n *Node) signal(sig syscall.Signal, limit time.Duration) error {
 	}
 }
 
+// Freeze stops the node's process (SIGSTOP) without closing its sockets,
+// as a hung machine or a network partition would: clients and peers see
+// no error, only silence, until their pings time out. Thaw resumes it.
+func (n *Node) Freeze() error { return n.pause(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen node (SIGCONT).
+func (n *Node) Thaw() error { return n.pause(syscall.SIGCONT) }
+
+func (n *Node) pause(sig syscall.Signal) error {
+	n.mu.Lock()
+	p := n.run
+	n.mu.Unlock()
+	if p == nil || p.exited() {
+		return fmt.Errorf("node %s is not running", n.Name)
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		return fmt.Errorf("node %s: signal %s: %w", n.Name, sig, err)
+	}
+	return nil
+}
+
 // Restart starts a stopped or killed node again with the same ports and
 // store, and waits until it is healthy: back in the cluster, with its
 // streams caught up.

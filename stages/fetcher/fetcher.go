@@ -46,6 +46,7 @@ type Fetcher struct {
 
 	dbs   *databaseCache
 	avail *availabilityCache
+	sizes sizeHints // result sizes, to allocate each run's buffer once
 
 	bufferFull atomic.Bool
 

@@ -22,7 +22,9 @@ type upRecorder struct {
 	ups []string
 }
 
-func (r *upRecorder) ConnectionUp(conn string, up bool) { r.ups = append(r.ups, fmt.Sprintf("%s=%v", conn, up)) }
+func (r *upRecorder) ConnectionUp(conn string, up bool) {
+	r.ups = append(r.ups, fmt.Sprintf("%s=%v", conn, up))
+}
 
 func TestServerStateChangesAreLoggedOnce(t *testing.T) {
 	var buf bytes.Buffer

@@ -85,10 +85,11 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 	return f.publishRows(ctx, job, conn, p, storedDB, collectedAt, data)
 }
 
-// copyOut runs the probe as COPY (...) TO STDOUT with connection_id,
-// collected_at (and database_name) prepended by the server, so the bytes
-// are ready for COPY FROM in the datastore and the collector never decodes
-// a row.
+// copyOut runs the probe as COPY (...) TO STDOUT with database_name
+// prepended by the server for database-scoped probes, and connection_id
+// and collected_at written in front of each row as it arrives
+// (rowPrefixer), so the bytes are ready for COPY FROM in the datastore and
+// the collector never decodes a row.
 func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catalog.Connection, p probes.Probe,
 	pc catalog.ProbeConfig, version int, at time.Time) ([]byte, error) {
 	sql, ok := p.QueryFor(version)
@@ -96,11 +97,12 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 		return nil, fmt.Errorf("no query for server version %d", version)
 	}
 	sql = probes.WithTopN(sql, f.cfg.StatementsTopN)
-	prefix := fmt.Sprintf("%d::integer, '%s'::timestamptz", conn.ID, at.Format(time.RFC3339Nano))
+	// The text must not change from run to run (see rowPrefixer).
+	cols := "q.*"
 	if p.Scope == probes.ScopeDatabase {
-		prefix += ", current_database()::text"
+		cols = "current_database()::text, q.*"
 	}
-	copySQL := "COPY (SELECT " + prefix + ", q.* FROM (" + sql + ") q) TO STDOUT"
+	copySQL := "COPY (SELECT " + cols + " FROM (" + sql + ") q) TO STDOUT"
 	pg := sess.Conn.PgConn()
 	tx := p.Snapshot || pc.StatementTimeoutMs > 0 || pc.LockTimeoutMs > 0
 	if tx {
@@ -121,16 +123,18 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 			return nil, fmt.Errorf("begin: %w", err)
 		}
 	}
-	var buf bytes.Buffer
-	if _, err := pg.CopyTo(ctx, &buf, copySQL); err != nil {
+	hint := availKey{conn.ID, sess.Database, p.Name}
+	w := newRowPrefixer(conn.ID, at, f.sizes.get(hint))
+	if _, err := pg.CopyTo(ctx, w, copySQL); err != nil {
 		return nil, fmt.Errorf("copy out %s: %w", p.Name, err)
 	}
+	f.sizes.put(hint, len(w.Bytes()))
 	if tx {
 		if err := pg.Exec(ctx, "COMMIT").Close(); err != nil {
 			return nil, fmt.Errorf("commit: %w", err)
 		}
 	}
-	return buf.Bytes(), nil
+	return w.Bytes(), nil
 }
 
 func (f *Fetcher) publishRows(ctx context.Context, job bus.Job, conn catalog.Connection, p probes.Probe,

@@ -1,0 +1,85 @@
+package bus
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgcollector/pgcollector/internal/natstest"
+)
+
+// syncBuffer is a log sink the connection's callbacks may write to from
+// their own goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestRemoteClusterLeavesFrozenNode opens the bus on a real 3-node cluster
+// with replicated streams and freezes the node it is connected to. A
+// frozen node closes no socket, so only pings can tell; the bus must move
+// to a live node and publish again well before nats.go's default of
+// several minutes, and log the disconnect and the reconnect.
+func TestRemoteClusterLeavesFrozenNode(t *testing.T) {
+	cluster := natstest.Start(t, natstest.Options{})
+	cfg := DefaultConfig()
+	cfg.NatsURL = cluster.URL()
+	cfg.StreamReplicas = 3
+	cfg.BufferMaxBytes = 256 * MiB
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	b, err := Open(testCtx(t), cfg, log)
+	require.NoError(t, err)
+	t.Cleanup(b.Close)
+	require.False(t, b.Embedded())
+
+	s, err := b.JS().Stream(testCtx(t), StreamBatches)
+	require.NoError(t, err)
+	require.Equal(t, 3, s.CachedInfo().Config.Replicas)
+
+	job := Job{ConnectionID: 1, Probe: "pg_stat_wal", Slot: 1, IntervalSeconds: 5, ScheduledAt: time.Now()}
+	require.NoError(t, b.PublishJob(testCtx(t), job))
+
+	frozen := cluster.Node(b.Conn().ConnectedServerName())
+	require.NotNil(t, frozen, "connected to %q", b.Conn().ConnectedServerName())
+	require.NoError(t, frozen.Freeze())
+	froze := time.Now()
+
+	// Each publish waits at most 2 s, as the scheduler's next tick would.
+	deadline := froze.Add(45 * time.Second)
+	for job.Slot = 2; ; job.Slot++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err = b.PublishJob(ctx, job)
+		cancel()
+		if err == nil {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "no publish within 45 s of freezing %s: %v", frozen.Name, err)
+	}
+	t.Logf("published again %s after freezing %s, via %s", time.Since(froze).Round(100*time.Millisecond),
+		frozen.Name, b.Conn().ConnectedServerName())
+	require.NotEqual(t, frozen.Name, b.Conn().ConnectedServerName())
+	out := logs.String()
+	lost := strings.Index(out, "NATS disconnected")
+	require.GreaterOrEqual(t, lost, 0, "the disconnect is logged:\n%s", out)
+	require.Contains(t, out[lost:], "NATS reconnected", "the reconnect is logged")
+	require.NoError(t, frozen.Thaw())
+}

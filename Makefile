@@ -14,7 +14,7 @@ export PATH := $(PATH):/usr/local/go/bin
 export PGC_PG_CACHE ?= /var/tmp/pgcollector/pg
 export PGC_TEST_PG_VERSIONS ?= 14,15,16,17,18
 
-.PHONY: all build deps test test-short pgbin demo run lint fmt bench clean
+.PHONY: all build deps test test-short pgbin demo run lint fmt bench clean deploy-check
 
 all: build
 
@@ -33,9 +33,14 @@ deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi
 
-test: deps pgbin build
+test: deps pgbin build deploy-check
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+# systemd-analyze, kubectl kustomize and docker compose on deploy/, each when
+# installed (go test ./deploy checks the files' structure without them).
+deploy-check: build
+	./deploy/validate.sh
 
 # Only Debian's PostgreSQL 15, for a quick loop while developing.
 test-short: deps build

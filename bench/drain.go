@@ -67,6 +67,9 @@ func MeasureDrain(ctx context.Context, c *Collector, w *Watch, store *pgtest.Clu
 		if done, err := c.Exited(); done {
 			return d, fmt.Errorf("collector exited during the drain: %v", err)
 		}
+		if err := checkMemory(); err != nil {
+			return d, err
+		}
 		b, err := w.Backlog(ctx, bus.StreamBatches, bus.ConsumerSink)
 		if err == nil && b.Pending == 0 {
 			break

@@ -63,3 +63,33 @@ func (m Machine) String() string {
 	return fmt.Sprintf("%d cores (%s), %.1f GiB memory, Linux %s, PostgreSQL %s, %s; load average at start %s",
 		m.Cores, m.CPUModel, m.MemoryGiB, m.Kernel, m.Postgres, m.Go, m.LoadAvg)
 }
+
+// MemAvailable is the kernel's estimate of memory available for new
+// work, in bytes (0 when unknown).
+func MemAvailable() int64 {
+	raw, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if v, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+			var kb int64
+			_, _ = fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// lowMemory is where the benchmark gives up rather than push a shared
+// machine into the OOM killer: thousands of monitored sessions cost the
+// clusters a few MB each.
+const lowMemory = 2 << 30
+
+// checkMemory fails when the machine is about to run out of memory.
+func checkMemory() error {
+	if m := MemAvailable(); m > 0 && m < lowMemory {
+		return fmt.Errorf("only %d MB of memory left on the machine: stopping before the OOM killer does", m>>20)
+	}
+	return nil
+}

@@ -102,6 +102,10 @@ func (r *Report) rows() []row {
 	add("fleet", "… the sink's transaction, p50 / p99", fmt.Sprintf("%d / %d ms", s.Lag.WriteP50.Milliseconds(), s.Lag.WriteP99.Milliseconds()), "")
 	add("fleet", "stale jobs in window", fmt.Sprintf("%d", s.Stale), "from "+s.StaleSource+"; goal 0")
 	add("fleet", "warnings / errors logged in window", fmt.Sprintf("%d / %d", s.Logs.Warn, s.Logs.Error), strings.Join(s.Logs.Sample, " | "))
+	if s.ProbeRuns > 0 {
+		add("fleet", "probe runs / mean query time", fmt.Sprintf("%.0f/s / %d ms", float64(s.ProbeRuns)/win.Seconds(), s.ProbeMean.Milliseconds()),
+			"pgcollector_probe_duration_seconds over the window")
+	}
 	add("fleet", "max backlog: jobs / batches", fmt.Sprintf("%d / %d", s.MaxJobsBacklog, s.MaxSinkBacklog), "sampled every 2 s")
 	add("fleet", "buffer growth", fmt.Sprintf("%.1f MB/s", s.BufferBytesPerS/(1<<20)), "PGC_BATCHES stored bytes (acknowledged batches are kept for replay)")
 
@@ -173,6 +177,7 @@ func (r *Report) Table(w io.Writer) {
 		}
 	}
 	printLines(w, "go test -bench", r.GoBench)
+	printLines(w, "where the fetcher's probe runs were (goroutine samples in the window)", r.Steady.Waits.Lines())
 	printLines(w, "CPU profile of the running collector (go tool pprof -top)", profileLines(r.CPUProfile))
 	printLines(w, "heap in use at the window's end (go tool pprof -top -sample_index=inuse_space)", profileLines(r.HeapProf))
 	printLines(w, "notes", r.Notes)

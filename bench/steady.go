@@ -39,6 +39,16 @@ type Steady struct {
 	MaxJobsBacklog  uint64
 	MaxSinkBacklog  uint64
 	Before, After   MonitoredSample
+	Waits           Waits
+	ProbeRuns       int64         // probe runs finished in the window (pgcollector_probe_duration_seconds_count)
+	ProbeMean       time.Duration // their mean duration on the monitored server
+}
+
+// probeTimes reads the probe duration histogram's sum and count.
+func probeTimes(ctx context.Context, c *Collector) (sum float64, count float64, ok bool) {
+	sum, ok1 := ScrapeCounter(ctx, c.HTTPAddr, "pgcollector_probe_duration_seconds_sum")
+	count, ok2 := ScrapeCounter(ctx, c.HTTPAddr, "pgcollector_probe_duration_seconds_count")
+	return sum, count, ok1 && ok2
 }
 
 // staleCount reads the fetcher's stale counter from /metrics, or counts
@@ -65,6 +75,9 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 	for {
 		if done, err := c.Exited(); done {
 			return s, fmt.Errorf("collector exited during warm-up: %v", err)
+		}
+		if err := checkMemory(); err != nil {
+			return s, err
 		}
 		jobs, err1 := w.Backlog(ctx, bus.StreamJobs, bus.ConsumerFetcher)
 		sink, err2 := w.Backlog(ctx, bus.StreamBatches, bus.ConsumerSink)
@@ -94,6 +107,7 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 	if s.Before, err = m.Sample(ctx); err != nil {
 		return s, err
 	}
+	psum0, pcount0, pok := probeTimes(ctx, c)
 	s.Start = time.Now()
 	profiled := make(chan struct{})
 	go func() {
@@ -102,9 +116,17 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 			o.Profile(ctx)
 		}
 	}()
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		s.Waits = SampleWaits(ctx, c.PprofAddr, 10, o.Window/11)
+	}()
 	for time.Since(s.Start) < o.Window {
 		if done, err := c.Exited(); done {
 			return s, fmt.Errorf("collector exited during the window: %v", err)
+		}
+		if err := checkMemory(); err != nil {
+			return s, err
 		}
 		if b, err := w.Backlog(ctx, bus.StreamJobs, bus.ConsumerFetcher); err == nil {
 			s.MaxJobsBacklog = max(s.MaxJobsBacklog, b.Total())
@@ -127,6 +149,10 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 	bytes1, _ := w.StreamBytes(ctx, bus.StreamBatches)
 	s.PeakRSSWindow, _ = PeakRSS(pid)
 	s.RSSEnd, _ = RSS(pid)
+	if psum1, pcount1, ok := probeTimes(ctx, c); ok && pok && pcount1 > pcount0 {
+		s.ProbeRuns = int64(pcount1 - pcount0)
+		s.ProbeMean = time.Duration((psum1 - psum0) / (pcount1 - pcount0) * float64(time.Second))
+	}
 	staleEnd, src := staleCount(ctx, c, started, s.End)
 	s.StaleSource = src
 	s.StaleWarmup = staleStart
@@ -135,6 +161,7 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 	dur := s.End.Sub(s.Start).Seconds()
 	s.BufferBytesPerS = float64(int64(bytes1)-int64(bytes0)) / dur
 	<-profiled
+	<-sampled
 	// The window's last batches are still on their way to the datastore.
 	sleepCtx(ctx, o.Settle)
 	if s.RowsByProbe, s.Rows, err = RowsCollected(ctx, ds, s.Start, s.End); err != nil {

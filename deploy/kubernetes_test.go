@@ -23,8 +23,9 @@ var apiVersions = map[string]string{
 	"PodDisruptionBudget": "policy/v1",
 }
 
-// kustomization reads dir/kustomization.yaml and every resource it lists,
-// requiring that it lists every other YAML file of dir.
+// kustomization reads dir/kustomization.yaml, every resource it lists and
+// the *.example.yaml files beside it, requiring that it lists every other
+// YAML file of dir.
 func kustomization(t *testing.T, dir string) (kust map[string]any, objs []map[string]any) {
 	t.Helper()
 	docs := yamlDocs(t, filepath.Join(dir, "kustomization.yaml"))
@@ -36,12 +37,20 @@ func kustomization(t *testing.T, dir string) (kust map[string]any, objs []map[st
 	listed := strs(list(kust, "resources"))
 	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
 	require.NoError(t, err)
+	// Examples (the secrets' placeholders) are applied by hand, never by
+	// kustomize, but what the manifests reference must be in them.
+	var examples []string
 	for _, f := range files {
-		if name := filepath.Base(f); name != "kustomization.yaml" {
+		switch name := filepath.Base(f); {
+		case name == "kustomization.yaml":
+		case strings.HasSuffix(name, ".example.yaml"):
+			require.NotContains(t, listed, name, "%s/kustomization.yaml must not apply an example", dir)
+			examples = append(examples, name)
+		default:
 			require.Contains(t, listed, name, "%s is not in %s/kustomization.yaml", name, dir)
 		}
 	}
-	for _, r := range listed {
+	for _, r := range append(listed, examples...) {
 		for _, doc := range yamlDocs(t, filepath.Join(dir, r)) {
 			kind := str(doc, "kind")
 			require.Contains(t, apiVersions, kind, "%s: unexpected kind", r)

@@ -9,8 +9,9 @@
 //
 // BENCH_SHORT=1 runs a smaller fleet with compressed intervals in under
 // four minutes. BENCH_SERVERS, BENCH_FACTOR, BENCH_CLUSTERS, BENCH_WINDOW
-// and BENCH_OUTAGE resize a run; BENCH_OUT keeps profiles and logs in a
-// directory of your choice.
+// and BENCH_OUTAGE resize a run; BENCH_SKIP=gobench,sink,baseline,drain
+// leaves phases out; BENCH_OUT keeps profiles and logs in a directory of
+// your choice (default: a new directory under $TMPDIR).
 package main
 
 import (
@@ -48,7 +49,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	for _, k := range []string{"BENCH_SERVERS", "BENCH_FACTOR", "BENCH_CLUSTERS", "BENCH_WINDOW", "BENCH_OUTAGE"} {
+	for _, k := range []string{"BENCH_SERVERS", "BENCH_FACTOR", "BENCH_CLUSTERS", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP"} {
 		if v := os.Getenv(k); v != "" {
 			cmd = k + "=" + v + " " + cmd
 		}

@@ -108,6 +108,9 @@ func fleetPhases(ctx context.Context, pr progress, r *bench.Report, f *bench.Fle
 	r.Notes = append(r.Notes, fmt.Sprintf("load loop: %d statements, %d failed; collector log: %s", done, failed, c.LogPath))
 	pr.say("steady: %.0f rows/s, %.2f s CPU per 1M rows, lag p99 %s", r.Steady.RowsPerSecond, r.Steady.CPUPerMillion, r.Steady.Lag.P99)
 
+	if p.skip("drain") {
+		return nil
+	}
 	// Keep the outage's backlog well inside the buffer: a full buffer
 	// pauses collection, which is another test.
 	outage := p.Outage

@@ -4,15 +4,16 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pgcollector/pgcollector/bench"
 )
 
 // plan sizes one run. The full run simulates 1,000 servers at the
-// catalogue's default intervals; the short one (BENCH_SHORT=1) 100 servers
-// with every interval divided by 10, which asks the collector for about
-// the same jobs and rows per second in a quarter of the time.
+// catalogue's default intervals; the short one (BENCH_SHORT=1) 50 servers
+// with every interval divided by 10, which asks the collector for the jobs
+// and rows per second of 500 servers in a fraction of the time.
 type plan struct {
 	Servers, Clusters, Factor int
 	Content                   bench.Content
@@ -28,7 +29,12 @@ type plan struct {
 	Window, Settle       time.Duration
 	ProfileFor           time.Duration
 	Outage, MaxDrain     time.Duration
+	Skip                 map[string]bool // BENCH_SKIP: phases left out while working on another
 }
+
+// skip reports whether BENCH_SKIP names the phase (gobench, sink,
+// baseline, drain).
+func (p plan) skip(phase string) bool { return p.Skip[phase] }
 
 func fullPlan() plan {
 	return plan{
@@ -38,7 +44,10 @@ func fullPlan() plan {
 		SinkRows: 1_000_000, SinkRounds: 2, GoBenchtime: "1s",
 		BaselineFor: 60 * time.Second, BaselineWorkers: 4,
 		IdleMeasure: 20 * time.Second,
-		MinWarmup:   60 * time.Second, MaxWarmup: 5 * time.Minute,
+		// Every server decrypts its password and opens its first sessions
+		// at start, and every (connection, probe) gets its first job at
+		// once: the window waits for that to settle.
+		MinWarmup: 2 * time.Minute, MaxWarmup: 8 * time.Minute,
 		// One window covers a whole cycle of the 300 s probes, which
 		// carry most rows; probe offsets spread every probe's runs evenly.
 		Window: 5 * time.Minute, Settle: 5 * time.Second,
@@ -49,16 +58,16 @@ func fullPlan() plan {
 
 func shortPlan() plan {
 	return plan{
-		Servers: 100, Clusters: 3, Factor: 10,
+		Servers: 50, Clusters: 3, Factor: 10,
 		Content:  bench.Content{AppDatabases: 2, Tables: 200, Functions: 10},
 		LoadRate: 50,
-		SinkRows: 250_000, SinkRounds: 1, GoBenchtime: "200ms",
-		BaselineFor: 12 * time.Second, BaselineWorkers: 4,
+		SinkRows: 150_000, SinkRounds: 1, GoBenchtime: "100ms",
+		BaselineFor: 10 * time.Second, BaselineWorkers: 4,
 		IdleMeasure: 5 * time.Second,
-		MinWarmup:   15 * time.Second, MaxWarmup: 45 * time.Second,
-		Window: 45 * time.Second, Settle: 3 * time.Second,
+		MinWarmup:   20 * time.Second, MaxWarmup: 50 * time.Second,
+		Window: 40 * time.Second, Settle: 3 * time.Second,
 		ProfileFor: 15 * time.Second,
-		Outage:     20 * time.Second, MaxDrain: 90 * time.Second,
+		Outage:     15 * time.Second, MaxDrain: 90 * time.Second,
 	}
 }
 
@@ -73,6 +82,16 @@ func (p *plan) overrides() error {
 				return fmt.Errorf("%s: want a positive integer, got %q", k, v)
 			}
 			*dst = n
+		}
+	}
+	p.Skip = map[string]bool{}
+	for _, ph := range strings.Split(os.Getenv("BENCH_SKIP"), ",") {
+		switch ph = strings.TrimSpace(ph); ph {
+		case "":
+		case "gobench", "sink", "baseline", "drain":
+			p.Skip[ph] = true
+		default:
+			return fmt.Errorf("BENCH_SKIP: unknown phase %q (gobench, sink, baseline, drain)", ph)
 		}
 	}
 	durs := map[string]*time.Duration{"BENCH_WINDOW": &p.Window, "BENCH_OUTAGE": &p.Outage}

@@ -65,25 +65,28 @@ func run(ctx context.Context, p plan, short bool, command string) (*bench.Report
 		}
 	}
 
-	pr.say("Go benchmarks of the hot spots (-benchtime %s)", p.GoBenchtime)
-	lines, err := bench.GoBench(ctx, out, p.GoBenchtime)
-	r.GoBench = lines
-	note("go test -bench", err)
-
-	pr.say("sink vs plain COPY: %d rows, %d round(s)", p.SinkRows, p.SinkRounds)
-	if tmpls, err := bench.CaptureTemplates(ctx, fleet); err != nil {
-		note("sink benchmark", err)
-	} else {
-		r.Sink, err = bench.SinkVsRaw(ctx, fleet, tmpls, p.SinkRows, p.SinkRounds, out)
-		note("sink benchmark", err)
+	if !p.skip("gobench") {
+		pr.say("Go benchmarks of the hot spots (-benchtime %s)", p.GoBenchtime)
+		lines, err := bench.GoBench(ctx, out, p.GoBenchtime)
+		r.GoBench = lines
+		note("go test -bench", err)
 	}
-
-	pr.say("plain query-decode-encode-insert loop for %s", p.BaselineFor)
-	r.Baseline, err = runBaseline(ctx, fleet, p, out)
-	note("plain loop", err)
-
-	err = fleetPhases(ctx, pr, r, fleet, bin, p, out)
-	note("fleet", err)
+	if !p.skip("sink") {
+		pr.say("sink vs plain COPY: %d rows, %d round(s)", p.SinkRows, p.SinkRounds)
+		if tmpls, err := bench.CaptureTemplates(ctx, fleet); err != nil {
+			note("sink benchmark", err)
+		} else {
+			r.Sink, err = bench.SinkVsRaw(ctx, fleet, tmpls, p.SinkRows, p.SinkRounds, out)
+			note("sink benchmark", err)
+		}
+	}
+	if !p.skip("baseline") {
+		pr.say("plain query-decode-encode-insert loop for %s", p.BaselineFor)
+		var err error
+		r.Baseline, err = runBaseline(ctx, fleet, p, out)
+		note("plain loop", err)
+	}
+	note("fleet", fleetPhases(ctx, pr, r, fleet, bin, p, out))
 	pr.say("done")
 	return r, errors.Join(errs...)
 }

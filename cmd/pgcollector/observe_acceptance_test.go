@@ -78,7 +78,7 @@ func TestAcceptanceObservability(t *testing.T) {
 
 	t.Run("page in headless chromium", func(t *testing.T) {
 		page := base + "/?connection=" + strconv.FormatInt(id, 10)
-		dom := browsertest.DumpDOM(t, page)
+		dom, shot := browsertest.Render(t, page, t.TempDir(), "fleet.png")
 		require.Contains(t, dom, `data-connection="mon"`, "the fleet grid names the connection")
 		require.Contains(t, dom, `class="cell state-ok"`, "fresh probes are coloured ok")
 		for _, key := range []string{"connections", "tps", "cache_hit_ratio", "wal_rate", "replication_lag"} {
@@ -86,7 +86,6 @@ func TestAcceptanceObservability(t *testing.T) {
 		}
 		require.Contains(t, dom, `class="line"`, "at least one chart has a line")
 		require.Contains(t, dom, "PGC_BATCHES", "the backlog table")
-		shot := browsertest.Screenshot(t, page, t.TempDir(), "fleet.png")
 		img := browsertest.RequirePage(t, shot)
 		require.Greater(t, browsertest.Colour(img, 0x2e, 0x9e, 0x44), 200, "green cells of fresh probes")
 	})
@@ -122,6 +121,9 @@ func TestAcceptanceObservability(t *testing.T) {
 		require.Contains(t, body, "datastore")
 		code, _ = httpGet(t, base+"/healthz")
 		require.Equal(t, http.StatusOK, code)
+		code, _, errOut := c.Env.Run(ctx, "", "status")
+		require.Equal(t, 1, code, "status without a datastore")
+		require.Contains(t, errOut, "datastore")
 		require.NoError(t, c.Store.Restart())
 		waitStatus(t, base+"/readyz", http.StatusOK, 15*time.Second)
 	})

@@ -29,6 +29,7 @@ const acceptancePassword = "accept-Pw-1418"
 // documents.
 func TestAcceptanceAllVersions(t *testing.T) {
 	ctx := context.Background()
+	setupStart := time.Now()
 	c := e2e.NewCollector(t)
 	requireCatalogueSeeded(t, c)
 
@@ -61,6 +62,7 @@ func TestAcceptanceAllVersions(t *testing.T) {
 
 	c.Start(t)
 	started := time.Now()
+	t.Logf("setup took %s", started.Sub(setupStart).Round(time.Second))
 	var missing []string
 	for {
 		missing = missingRows(t, c, ids, want)
@@ -94,6 +96,7 @@ func TestAcceptanceAllVersions(t *testing.T) {
 		}
 	}
 	requireColumnsOfNewest(ctx, t, c, servers[versions[len(versions)-1]])
+	t.Logf("checks done %s after start", time.Since(started).Round(time.Second))
 }
 
 // requireCatalogueSeeded checks that migrate seeded public.probes with the

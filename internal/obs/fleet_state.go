@@ -49,10 +49,11 @@ type stateRow struct {
 	LastChecked *time.Time
 }
 
-// activity is the last time anything was recorded for the row.
+// activity is the last time anything was recorded for the row: a
+// success, an error or an availability check.
 func (r stateRow) activity() time.Time {
 	var t time.Time
-	for _, p := range []*time.Time{r.LastSuccess, r.LastErrorAt} {
+	for _, p := range []*time.Time{r.LastSuccess, r.LastErrorAt, r.LastChecked} {
 		if p != nil && p.After(t) {
 			t = *p
 		}
@@ -75,6 +76,8 @@ func classify(r stateRow, interval time.Duration, now time.Time) string {
 		return StateOverdue
 	case r.LastErrorAt != nil && (r.LastSuccess == nil || r.LastErrorAt.After(*r.LastSuccess)):
 		return StateError
+	case r.LastSuccess == nil:
+		return StatePending
 	case now.Sub(*r.LastSuccess) > interval+slack:
 		return StateLate
 	}

@@ -29,6 +29,7 @@ func TestClassify(t *testing.T) {
 		{"unavailable after an old success", stateRow{Available: no, LastChecked: at(time.Minute), LastSuccess: at(time.Hour)}, StateUnavailable},
 		{"available again", stateRow{Available: yes, LastChecked: at(time.Second), LastSuccess: at(time.Second)}, StateOK},
 		{"nothing recorded", stateRow{Available: yes}, StatePending},
+		{"only checked", stateRow{Available: yes, LastChecked: at(time.Second)}, StatePending},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -50,6 +51,16 @@ func TestCurrentDropsDepartedDatabases(t *testing.T) {
 		names = append(names, r.Database)
 	}
 	require.Equal(t, []string{"app", "no_ext"}, names)
+
+	// A database-scoped probe that once failed to list the databases
+	// (database "") and now finds its extension missing everywhere: the
+	// old error no longer counts.
+	listed := []stateRow{
+		{Database: "", LastError: "connection refused", LastErrorAt: at(time.Hour)},
+		{Database: "app", Available: ptr(false), LastChecked: at(time.Minute)},
+	}
+	require.Len(t, current(listed, time.Minute), 1)
+	require.Equal(t, "app", current(listed, time.Minute)[0].Database)
 
 	// When every database is behind, the collector is: nothing is dropped.
 	stale := []stateRow{{Database: "a", LastSuccess: at(time.Hour)}, {Database: "b", LastSuccess: at(2 * time.Hour)}}

@@ -116,14 +116,26 @@ func (f *Fetcher) Run(ctx context.Context) error {
 	go f.sweepPools(loop)
 	sem := make(chan struct{}, f.cfg.Workers)
 	var wg sync.WaitGroup
+	// failing keeps a NATS outage to two lines: missed heartbeats repeat
+	// every pullExpiry while it lasts.
+	failing := false
 	for {
 		msg, err := it.Next()
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				break
 			}
-			f.log.Warn("job consumer", "err", err)
+			if !failing {
+				f.log.Warn("job consumer failing; pulling again", "err", err)
+				failing = true
+			} else {
+				f.log.Debug("job consumer", "err", err)
+			}
 			continue
+		}
+		if failing {
+			f.log.Info("receiving jobs again")
+			failing = false
 		}
 		sem <- struct{}{}
 		wg.Add(1)

@@ -55,26 +55,22 @@ func run(t testing.TB, url string, mode ...string) []byte {
 	return out.Bytes()
 }
 
-// DumpDOM returns the page's DOM after its script ran.
-func DumpDOM(t testing.TB, url string) string {
+// Render loads url once and returns the DOM after the page's script ran,
+// and the path of a PNG screenshot saved as dir/name. One browser run
+// does both: Chromium is the slowest part of the tests that use it. With
+// PGC_TEST_ARTIFACTS set, a copy of the screenshot goes to that
+// directory too, for CI or a developer to look at.
+func Render(t testing.TB, url, dir, name string) (dom, screenshot string) {
 	t.Helper()
-	return string(run(t, url, "--dump-dom"))
-}
-
-// Screenshot saves a PNG of the page to dir/name and returns its path.
-// With PGC_TEST_ARTIFACTS set, a copy goes to that directory too.
-func Screenshot(t testing.TB, url, dir, name string) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	run(t, url, "--screenshot="+path)
+	screenshot = filepath.Join(dir, name)
+	dom = string(run(t, url, "--dump-dom", "--screenshot="+screenshot))
 	if keep := os.Getenv("PGC_TEST_ARTIFACTS"); keep != "" {
-		// CI or a developer wants to look at it.
-		b, err := os.ReadFile(path)
+		b, err := os.ReadFile(screenshot)
 		require.NoError(t, err)
 		require.NoError(t, os.MkdirAll(keep, 0o755))
 		require.NoError(t, os.WriteFile(filepath.Join(keep, name), b, 0o644))
 	}
-	return path
+	return dom, screenshot
 }
 
 // RequirePage checks that a screenshot is a rendered page: it decodes as

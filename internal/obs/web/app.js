@@ -51,7 +51,7 @@ function bytes(n) {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
   let i = 0;
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
-  return (i ? n.toFixed(1) : n) + " " + units[i];
+  return (i ? n.toFixed(1) : Math.round(n)) + " " + units[i];
 }
 
 function number(v, unit) {
@@ -153,7 +153,7 @@ function renderConnections(f) {
 
 // chart draws one series as an SVG line with its range on the y axis.
 function chart(s, from, to) {
-  const W = 380, H = 130, L = 46, R = 6, T = 6, B = 18;
+  const W = 380, H = 130, L = 58, R = 6, T = 6, B = 18;
   const svgNS = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(svgNS, "svg");
   svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
@@ -167,7 +167,8 @@ function chart(s, from, to) {
   };
   add("line", { class: "axis", x1: L, y1: H - B, x2: W - R, y2: H - B });
   add("line", { class: "axis", x1: L, y1: T, x2: L, y2: H - B });
-  const fmtT = (ms) => new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const fmtT = (ms) => new Date(ms).toLocaleTimeString([], to - from < 3600e3
+    ? { hour: "2-digit", minute: "2-digit", second: "2-digit" } : { hour: "2-digit", minute: "2-digit" });
   add("text", { x: L, y: H - 4 }, fmtT(from));
   add("text", { x: W - R, y: H - 4, "text-anchor": "end" }, fmtT(to));
   const pts = s.points;
@@ -196,10 +197,15 @@ async function loadCharts() {
   const range = document.getElementById("range").value;
   try {
     const r = await getJSON(`/api/series?connection=${encodeURIComponent(id)}&range=${encodeURIComponent(range)}`);
+    // The x axis starts at the first sample when the range reaches back
+    // further than the data (a new connection), so the lines are not a
+    // sliver at the right edge; all charts share it.
+    const first = Math.min(...r.series.flatMap((s) => s.points.map((p) => p[0])));
+    const from = Number.isFinite(first) ? Math.max(r.from, first - (r.to - first) * 0.05) : r.from;
     box.replaceChildren(...r.series.map((s) => {
       const last = s.points.length ? number(s.points[s.points.length - 1][1], s.unit) : "";
       return el("div", { class: "chart", "data-series": s.key, title: s.error || "" },
-        el("h3", {}, s.title, el("span", { class: "last" }, last)), chart(s, r.from, r.to));
+        el("h3", {}, s.title, el("span", { class: "last" }, last)), chart(s, from, r.to));
     }));
   } catch (e) {
     box.replaceChildren(el("p", { class: "err" }, "charts: " + e.message));

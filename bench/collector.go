@@ -48,9 +48,23 @@ func BuildCollector(ctx context.Context, dir string) (string, error) {
 	if err := os.WriteFile(src, []byte(pprofOverlay), 0o644); err != nil {
 		return "", err
 	}
-	overlay, err := json.Marshal(map[string]map[string]string{
-		"Replace": {filepath.Join(root, "cmd", "pgcollector", "zz_bench_pprof.go"): src},
-	})
+	replace := map[string]string{filepath.Join(root, "cmd", "pgcollector", "zz_bench_pprof.go"): src}
+	// BENCH_OVERLAY names a `go build -overlay` file of further
+	// replacements, to measure a patch without changing the tree.
+	if extra := os.Getenv("BENCH_OVERLAY"); extra != "" {
+		raw, err := os.ReadFile(extra)
+		if err != nil {
+			return "", fmt.Errorf("BENCH_OVERLAY: %w", err)
+		}
+		var o struct{ Replace map[string]string }
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return "", fmt.Errorf("BENCH_OVERLAY %s: %w", extra, err)
+		}
+		for k, v := range o.Replace {
+			replace[k] = v
+		}
+	}
+	overlay, err := json.Marshal(map[string]map[string]string{"Replace": replace})
 	if err != nil {
 		return "", err
 	}

@@ -12,10 +12,10 @@ import (
 	"github.com/pgcollector/pgcollector/internal/e2e"
 )
 
-// GoBench runs the hot-spot benchmarks — the bus codec's and this
-// package's — with -benchmem, profiles this package's with -cpuprofile
+// GoBench runs the hot-spot benchmarks — the bus codec's (unless
+// !withBus) and this package's — with -benchmem, profiles this package's with -cpuprofile
 // into dir, and returns the result lines and the profile's top functions.
-func GoBench(ctx context.Context, dir, benchtime string) ([]string, error) {
+func GoBench(ctx context.Context, dir, benchtime string, withBus bool) ([]string, error) {
 	root, err := e2e.ModuleRoot()
 	if err != nil {
 		return nil, err
@@ -27,6 +27,9 @@ func GoBench(ctx context.Context, dir, benchtime string) ([]string, error) {
 	}{
 		{"./bus", "Batch", false},
 		{"./bench", ".", true},
+	}
+	if !withBus {
+		runs = runs[1:]
 	}
 	for _, r := range runs {
 		args := []string{"test", "-run", "^$", "-bench", r.pattern, "-benchmem", "-benchtime", benchtime, "-count", "1"}

@@ -102,6 +102,7 @@ func (r *Report) Markdown(w io.Writer) {
 		p("```")
 	}
 	block("Go benchmarks (go test -bench)", r.GoBench)
+	block("Monitored-side execution time by probe (pg_stat_statements of the monitoring role since start)", r.statementLines())
 	block("Where the fetcher's probe runs were (goroutine samples in the window)", r.Steady.Waits.Lines())
 	block("CPU profile of the running collector (steady window)", profileLines(r.CPUProfile))
 	block("Heap in use at the end of the window", profileLines(r.HeapProf))

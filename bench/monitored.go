@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/pgcollector/pgcollector/probes"
 )
 
 // Monitored samples what the collector costs the monitored clusters: the
@@ -90,4 +94,75 @@ FROM pg_stat_statements`, MonitorRole).Scan(&execMs, &calls, &entries, &copies, 
 		s.CollectorSessions += sessions
 	}
 	return s, errors.Join(errs...)
+}
+
+// Statement is one statement of the monitoring role in
+// pg_stat_statements, summed over the clusters, with the probe it belongs
+// to when its text contains a probe's query.
+type Statement struct {
+	Probe   string
+	Calls   int64
+	TotalMs float64
+}
+
+// TopStatements sums the monitoring role's statements by probe (texts of
+// COPY statements contain the probe's query) since pg_stat_statements
+// began counting, heaviest first.
+func (m *Monitored) TopStatements(ctx context.Context) ([]Statement, error) {
+	by := map[string]*Statement{}
+	for _, conn := range m.conns {
+		rows, err := conn.Query(ctx, `SELECT query, calls, total_exec_time FROM pg_stat_statements
+WHERE userid = $1::regrole`, MonitorRole)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var q string
+			var st Statement
+			if err := rows.Scan(&q, &st.Calls, &st.TotalMs); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			name := probeOf(q)
+			agg := by[name]
+			if agg == nil {
+				agg = &Statement{Probe: name}
+				by[name] = agg
+			}
+			agg.Calls += st.Calls
+			agg.TotalMs += st.TotalMs
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Statement, 0, len(by))
+	for _, st := range by {
+		out = append(out, *st)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].TotalMs > out[j].TotalMs })
+	return out, nil
+}
+
+// probeOf names the probe whose query (or availability check) a statement
+// text contains, or returns the text's first words.
+func probeOf(q string) string {
+	for _, p := range probes.All {
+		for _, v := range p.Queries {
+			if head := firstChars(probes.WithTopN(v.SQL, 1000), 160); head != "" && strings.Contains(q, head) {
+				return p.Name
+			}
+		}
+		if p.Check != "" && strings.Contains(q, firstChars(p.Check, 120)) {
+			return p.Name + " (availability check)"
+		}
+	}
+	return firstChars(strings.Join(strings.Fields(q), " "), 60)
+}
+
+func firstChars(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

@@ -122,6 +122,7 @@ func (r *Report) rows() []row {
 		add("monitored", "new sessions per server per minute", fmt.Sprintf("%.2f", float64(s.After.SessionsOpened-s.Before.SessionsOpened)/perMin/float64(r.Servers)),
 			"pg_stat_database.sessions over all clusters")
 	}
+	add("monitored", "machine memory available, lowest in window", mb(s.MinMemAvailable), "MemAvailable: the sessions held on the clusters cost memory")
 	add("monitored", "pg_stat_statements entries of the role", fmt.Sprintf("%d of %d", s.After.RoleEntries, s.After.Entries),
 		fmt.Sprintf("%d of them COPY (SELECT …) statements", s.After.RoleCopyEntries))
 
@@ -177,6 +178,7 @@ func (r *Report) Table(w io.Writer) {
 		}
 	}
 	printLines(w, "go test -bench", r.GoBench)
+	printLines(w, "monitored-side execution time by probe (pg_stat_statements of the role since start)", r.statementLines())
 	printLines(w, "where the fetcher's probe runs were (goroutine samples in the window)", r.Steady.Waits.Lines())
 	printLines(w, "CPU profile of the running collector (go tool pprof -top)", profileLines(r.CPUProfile))
 	printLines(w, "heap in use at the window's end (go tool pprof -top -sample_index=inuse_space)", profileLines(r.HeapProf))
@@ -202,4 +204,24 @@ func printLines(w io.Writer, title string, lines []string) {
 	for _, l := range lines {
 		fmt.Fprintln(w, "  "+l)
 	}
+}
+
+// statementLines is the monitoring role's execution time by probe.
+func (r *Report) statementLines() []string {
+	var total float64
+	for _, st := range r.Steady.Statements {
+		total += st.TotalMs
+	}
+	if total == 0 {
+		return nil
+	}
+	out := []string{fmt.Sprintf("%-52s %8s %10s %9s %6s", "probe", "calls", "total s", "mean ms", "share")}
+	for i, st := range r.Steady.Statements {
+		if i == 15 {
+			break
+		}
+		out = append(out, fmt.Sprintf("%-52s %8d %10.1f %9.2f %5.1f%%", truncate(st.Probe, 52), st.Calls, st.TotalMs/1000,
+			st.TotalMs/float64(max(1, st.Calls)), 100*st.TotalMs/total))
+	}
+	return out
 }

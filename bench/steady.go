@@ -42,6 +42,8 @@ type Steady struct {
 	Waits           Waits
 	ProbeRuns       int64         // probe runs finished in the window (pgcollector_probe_duration_seconds_count)
 	ProbeMean       time.Duration // their mean duration on the monitored server
+	Statements      []Statement   // the monitoring role's statements by probe, since start
+	MinMemAvailable int64         // the machine's MemAvailable, lowest sample
 }
 
 // probeTimes reads the probe duration histogram's sum and count.
@@ -128,6 +130,9 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		if err := checkMemory(); err != nil {
 			return s, err
 		}
+		if m := MemAvailable(); s.MinMemAvailable == 0 || m < s.MinMemAvailable {
+			s.MinMemAvailable = m
+		}
 		if b, err := w.Backlog(ctx, bus.StreamJobs, bus.ConsumerFetcher); err == nil {
 			s.MaxJobsBacklog = max(s.MaxJobsBacklog, b.Total())
 		}
@@ -146,6 +151,7 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 	if s.After, err = m.Sample(ctx); err != nil {
 		return s, err
 	}
+	s.Statements, _ = m.TopStatements(ctx)
 	bytes1, _ := w.StreamBytes(ctx, bus.StreamBatches)
 	s.PeakRSSWindow, _ = PeakRSS(pid)
 	s.RSSEnd, _ = RSS(pid)

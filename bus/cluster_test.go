@@ -83,3 +83,35 @@ func TestRemoteClusterLeavesFrozenNode(t *testing.T) {
 	require.Contains(t, out[lost:], "NATS reconnected", "the reconnect is logged")
 	require.NoError(t, frozen.Thaw())
 }
+
+// TestRemoteClusterDeclaresWithANodeDown opens the bus for the first time
+// on a 3-node cluster with one node down: the replicated streams and
+// consumers must still be created (two of three nodes are a quorum), and
+// the node that comes back must get its replicas.
+func TestRemoteClusterDeclaresWithANodeDown(t *testing.T) {
+	cluster := natstest.Start(t, natstest.Options{})
+	down := cluster.Nodes[2]
+	require.NoError(t, down.Kill())
+	cfg := DefaultConfig()
+	cfg.NatsURL = cluster.URL() // the dead node's URL stays in the list, as in a real configuration
+	cfg.StreamReplicas = 3
+	cfg.BufferMaxBytes = 256 * MiB
+	opened := time.Now()
+	b, err := Open(testCtx(t), cfg, testLog())
+	require.NoError(t, err)
+	t.Cleanup(b.Close)
+	t.Logf("declared with %s down in %s", down.Name, time.Since(opened).Round(100*time.Millisecond))
+	for _, name := range []string{StreamJobs, StreamBatches, StreamTimers} {
+		s, err := b.JS().Stream(testCtx(t), name)
+		require.NoError(t, err)
+		require.Equal(t, 3, s.CachedInfo().Config.Replicas, name)
+	}
+	_, err = b.Jobs(testCtx(t))
+	require.NoError(t, err)
+	require.NoError(t, b.PublishJob(testCtx(t), Job{ConnectionID: 1, Probe: "pg_stat_wal", Slot: 1,
+		IntervalSeconds: 5, ScheduledAt: time.Now()}))
+
+	// Healthy means the returning node's stream and consumer replicas
+	// are current.
+	require.NoError(t, down.Restart(testCtx(t)))
+}

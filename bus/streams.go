@@ -100,7 +100,7 @@ func consumerConfigs() map[string]jetstream.ConsumerConfig {
 func (b *Bus) declare(ctx context.Context) error {
 	consumers := consumerConfigs()
 	for _, sc := range b.streamConfigs() {
-		err := b.retry(ctx, "declare stream "+sc.Name, func() error {
+		err := b.retry(ctx, "declare stream "+sc.Name, func(ctx context.Context) error {
 			_, err := b.js.CreateOrUpdateStream(ctx, sc)
 			return err
 		})
@@ -108,7 +108,7 @@ func (b *Bus) declare(ctx context.Context) error {
 			return err
 		}
 		cc := consumers[sc.Name]
-		err = b.retry(ctx, "declare consumer "+sc.Name+" > "+cc.Durable, func() error {
+		err = b.retry(ctx, "declare consumer "+sc.Name+" > "+cc.Durable, func(ctx context.Context) error {
 			_, err := b.js.CreateOrUpdateConsumer(ctx, sc.Name, cc)
 			return err
 		})
@@ -119,11 +119,26 @@ func (b *Bus) declare(ctx context.Context) error {
 	return nil
 }
 
-// retry runs op until it succeeds, fails for good, or ctx ends.
-func (b *Bus) retry(ctx context.Context, what string, op func() error) error {
+// declareAttemptTimeout bounds one declaration request. A replicated
+// stream created while a node is down answers once its new group has
+// elected a leader, which was measured at up to 16 s, and sometimes the
+// answer never comes although the stream exists: asking again (an update
+// of an identical stream succeeds at once) beats waiting out the caller's
+// whole deadline on one lost answer.
+const declareAttemptTimeout = 10 * time.Second
+
+// retry runs op, each attempt under declareAttemptTimeout, until it
+// succeeds, fails for good, or ctx ends.
+func (b *Bus) retry(ctx context.Context, what string, op func(context.Context) error) error {
 	wait := 100 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		err := op()
+		actx, cancel := context.WithTimeout(ctx, declareAttemptTimeout)
+		err := op(actx)
+		cancel()
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			// Only the attempt timed out: retry it like a JetStream timeout.
+			err = fmt.Errorf("no answer within %s: %w", declareAttemptTimeout, nats.ErrTimeout)
+		}
 		if err == nil {
 			return nil
 		}

@@ -10,4 +10,10 @@
 // drop; a message that can never be stored (undecodable, or rejected by the
 // datastore as bad data) is terminated, logged and counted, and stays in the
 // stream for inspection.
+//
+// One sink runs PGC_SINK_WORKERS such loops on the shared consumer, and a
+// pacer keeps them under PGC_SINK_MAX_ROWS_PER_SECOND, so that the backlog
+// of an outage does not flatten the datastore that just came back
+// (pace.go). Ingester (ingest.go) offers the same write path without the
+// consumer, for `pgcollector replay`.
 package sink

@@ -11,7 +11,9 @@
 // four minutes. BENCH_SERVERS, BENCH_FACTOR, BENCH_CLUSTERS, BENCH_WINDOW
 // and BENCH_OUTAGE resize a run; BENCH_SKIP=gobench,sink,baseline,drain
 // leaves phases out; BENCH_OUT keeps profiles and logs in a directory of
-// your choice (default: a new directory under $TMPDIR).
+// your choice (default: a new directory under $TMPDIR); BENCH_OVERLAY adds
+// a `go build -overlay` file to the collector's build, to measure a patch
+// without changing the tree.
 package main
 
 import (
@@ -49,7 +51,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	for _, k := range []string{"BENCH_SERVERS", "BENCH_FACTOR", "BENCH_CLUSTERS", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP"} {
+	for _, k := range []string{"BENCH_SERVERS", "BENCH_FACTOR", "BENCH_CLUSTERS", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY"} {
 		if v := os.Getenv(k); v != "" {
 			cmd = k + "=" + v + " " + cmd
 		}

@@ -59,7 +59,7 @@ func fullPlan() plan {
 func shortPlan() plan {
 	return plan{
 		Servers: 50, Clusters: 3, Factor: 10,
-		Content:  bench.Content{AppDatabases: 2, Tables: 200, Functions: 10},
+		Content:  bench.Content{AppDatabases: 2, Tables: 150, Functions: 10},
 		LoadRate: 50,
 		SinkRows: 150_000, SinkRounds: 1, GoBenchtime: "100ms",
 		BaselineFor: 10 * time.Second, BaselineWorkers: 4,

@@ -67,7 +67,7 @@ func run(ctx context.Context, p plan, short bool, command string) (*bench.Report
 
 	if !p.skip("gobench") {
 		pr.say("Go benchmarks of the hot spots (-benchtime %s)", p.GoBenchtime)
-		lines, err := bench.GoBench(ctx, out, p.GoBenchtime)
+		lines, err := bench.GoBench(ctx, out, p.GoBenchtime, !short)
 		r.GoBench = lines
 		note("go test -bench", err)
 	}

@@ -20,8 +20,7 @@ func TestReplay(t *testing.T) {
 	r.start("")
 	require.Eventually(t, func() bool { return r.samples() >= 6 }, 60*time.Second, 500*time.Millisecond)
 	// Pause collection so that the counts hold still.
-	r.c.OnlyProbes(t, 1)
-	time.Sleep(3 * time.Second) // the scheduler sees the change within PGC_CATALOG_REFRESH
+	r.pause() // the scheduler sees the change within PGC_CATALOG_REFRESH
 	r.waitDrained(r.js(), time.Minute)
 	tables := []string{"pg_stat_wal", "pg_stat_database"}
 	full := r.rowCounts(tables...)

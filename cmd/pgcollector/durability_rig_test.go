@@ -92,11 +92,24 @@ func (r *durableRig) pgcollector(vars []string, args ...string) (code int, stdou
 	return env.Run(ctx, "", args...)
 }
 
-// js connects to the running collector's embedded server.
+// pause disables every probe and waits for the scheduler to notice (it
+// re-reads them every PGC_CATALOG_REFRESH, 1 s here), so counts hold still.
+func (r *durableRig) pause() {
+	r.t.Helper()
+	r.c.Exec(r.t, `UPDATE public.probes SET is_enabled = false`)
+	time.Sleep(3 * time.Second)
+}
+
+// js connects to the running collector's embedded server, waiting for it
+// to listen.
 func (r *durableRig) js() jetstream.JetStream {
 	r.t.Helper()
-	nc, err := nats.Connect("nats://"+r.listen, nats.Timeout(5*time.Second))
-	require.NoError(r.t, err)
+	var nc *nats.Conn
+	require.Eventually(r.t, func() bool {
+		var err error
+		nc, err = nats.Connect("nats://"+r.listen, nats.Timeout(5*time.Second))
+		return err == nil
+	}, time.Minute, 200*time.Millisecond, "connect to the collector's NATS server at %s", r.listen)
 	r.t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
 	require.NoError(r.t, err)

@@ -48,7 +48,8 @@ type Fetcher struct {
 	avail *availabilityCache
 	sizes sizeHints // result sizes, to allocate each run's buffer once
 
-	bufferFull atomic.Bool
+	bufferFull   atomic.Bool
+	bufferFullAt atomic.Int64 // unix nanoseconds of the last ErrBufferFull (job.go)
 
 	obs        Observer
 	health     *health

@@ -68,6 +68,7 @@ func (f *Fetcher) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Ack()
 	case errors.Is(err, bus.ErrBufferFull):
 		f.stats.BufferFull.Add(1)
+		f.bufferFullAt.Store(f.now().UnixNano())
 		f.stats.JobsRequeued.Add(1)
 		if !f.bufferFull.Swap(true) {
 			f.obs.BufferFull(true)
@@ -93,7 +94,16 @@ func (f *Fetcher) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 }
 
+// bufferSettle is how long publishes must go through before a paused
+// collection counts as resumed. A full buffer still takes a small batch
+// now and then while refusing large ones; without it the log and the
+// buffer_full gauge would flip every second.
+const bufferSettle = 10 * time.Second
+
 func (f *Fetcher) clearBufferFull(log *slog.Logger) {
+	if !f.bufferFull.Load() || f.now().Sub(time.Unix(0, f.bufferFullAt.Load())) < bufferSettle {
+		return
+	}
 	if f.bufferFull.Swap(false) {
 		f.obs.BufferFull(false)
 		log.Info("batch buffer has room again: collection resumed")

@@ -88,7 +88,11 @@ func (r *Report) rows() []row {
 
 	add("fleet", "servers", fmt.Sprintf("%d on %d clusters", r.Servers, r.Clusters),
 		fmt.Sprintf("%d app databases × %d tables (2 indexes each) + postgres; %s", r.Content.AppDatabases, r.Content.Tables, CompressedNote(r.Factor)))
-	add("fleet", "warm-up (first-slot burst)", win2s(s.WarmupTook), fmt.Sprintf("stale jobs in warm-up: %d", s.StaleWarmup))
+	warm := fmt.Sprintf("stale jobs in warm-up: %d", s.StaleWarmup)
+	if s.WarmupCapped {
+		warm += "; NOT SETTLED: the job backlog was still there when the window began, so the window measures start-up too"
+	}
+	add("fleet", "warm-up (first-slot burst)", win2s(s.WarmupTook), warm)
 	add("fleet", "window", win2s(win), fmt.Sprintf("%s → %s", s.Start.Format("15:04:05"), s.End.Format("15:04:05")))
 	add("fleet", "stored rows/s", fmt.Sprintf("%.0f", s.RowsPerSecond), fmt.Sprintf("%d rows collected in the window", s.Rows))
 	add("fleet", "collector CPU per 1M stored rows", fmt.Sprintf("%.2f s", s.CPUPerMillion),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -115,6 +116,7 @@ func runSink(ctx context.Context, pool *pgxpool.Pool, batches []benchBatch, rows
 	cfg.DataDir = busDir
 	cfg.BufferMaxBytes = 8 * bus.GiB
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	defer os.RemoveAll(busDir) // after the bus closed: it holds every batch
 	b, err := bus.Open(ctx, cfg, quiet)
 	if err != nil {
 		return 0, 0, err

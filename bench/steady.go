@@ -22,6 +22,7 @@ type SteadyOptions struct {
 type Steady struct {
 	Start, End      time.Time
 	WarmupTook      time.Duration
+	WarmupCapped    bool // the backlogs never calmed: the window began at MaxWarmup
 	Rows            int64
 	RowsByProbe     map[string]int64
 	RowsPerSecond   float64
@@ -85,7 +86,11 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		sink, err2 := w.Backlog(ctx, bus.StreamBatches, bus.ConsumerSink)
 		elapsed := time.Since(started)
 		calm := err1 == nil && err2 == nil && jobs.Pending < 50 && sink.Pending < 50
-		if (elapsed >= o.MinWarmup && calm) || elapsed >= o.MaxWarmup {
+		if elapsed >= o.MinWarmup && calm {
+			break
+		}
+		if elapsed >= o.MaxWarmup {
+			s.WarmupCapped = true
 			break
 		}
 		if !sleepCtx(ctx, time.Second) {

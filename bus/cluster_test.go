@@ -85,33 +85,50 @@ func TestRemoteClusterLeavesFrozenNode(t *testing.T) {
 }
 
 // TestRemoteClusterDeclaresWithANodeDown opens the bus for the first time
-// on a 3-node cluster with one node down: the replicated streams and
-// consumers must still be created (two of three nodes are a quorum), and
-// the node that comes back must get its replicas.
+// on a 3-node cluster whose third node is down and known to be: JetStream
+// cannot place a stream of 3 replicas then ("no suitable peers, peer
+// offline"). Open must wait, saying why, rather than fail, and finish
+// once the node is back.
 func TestRemoteClusterDeclaresWithANodeDown(t *testing.T) {
 	cluster := natstest.Start(t, natstest.Options{})
 	down := cluster.Nodes[2]
 	require.NoError(t, down.Kill())
+	require.NoError(t, cluster.WaitOffline(testCtx(t), down))
 	cfg := DefaultConfig()
 	cfg.NatsURL = cluster.URL() // the dead node's URL stays in the list, as in a real configuration
 	cfg.StreamReplicas = 3
 	cfg.BufferMaxBytes = 256 * MiB
-	opened := time.Now()
-	b, err := Open(testCtx(t), cfg, testLog())
-	require.NoError(t, err)
-	t.Cleanup(b.Close)
-	t.Logf("declared with %s down in %s", down.Name, time.Since(opened).Round(100*time.Millisecond))
+	var logs syncBuffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	type result struct {
+		b   *Bus
+		err error
+	}
+	opened := make(chan result, 1)
+	go func() {
+		b, err := Open(testCtx(t), cfg, log)
+		opened <- result{b, err}
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "peer offline") }, 30*time.Second,
+		100*time.Millisecond, "Open must say what it waits for")
+	select {
+	case r := <-opened:
+		t.Fatalf("Open returned while a replica's node is down: %v", r.err)
+	default:
+	}
+
+	restarted := time.Now()
+	require.NoError(t, down.Restart(testCtx(t)))
+	r := <-opened
+	require.NoError(t, r.err)
+	t.Cleanup(r.b.Close)
+	t.Logf("declared %s after %s came back", time.Since(restarted).Round(100*time.Millisecond), down.Name)
 	for _, name := range []string{StreamJobs, StreamBatches, StreamTimers} {
-		s, err := b.JS().Stream(testCtx(t), name)
+		s, err := r.b.JS().Stream(testCtx(t), name)
 		require.NoError(t, err)
 		require.Equal(t, 3, s.CachedInfo().Config.Replicas, name)
 	}
-	_, err = b.Jobs(testCtx(t))
-	require.NoError(t, err)
-	require.NoError(t, b.PublishJob(testCtx(t), Job{ConnectionID: 1, Probe: "pg_stat_wal", Slot: 1,
+	require.NoError(t, r.b.PublishJob(testCtx(t), Job{ConnectionID: 1, Probe: "pg_stat_wal", Slot: 1,
 		IntervalSeconds: 5, ScheduledAt: time.Now()}))
-
-	// Healthy means the returning node's stream and consumer replicas
-	// are current.
-	require.NoError(t, down.Restart(testCtx(t)))
 }

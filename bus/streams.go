@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -145,7 +146,9 @@ func (b *Bus) retry(ctx context.Context, what string, op func(context.Context) e
 		if !declareRetryable(err) {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		if attempt == 3 {
+		// Once soon, then about every two minutes: a cluster may take long
+		// to come back, and the operator should know what we wait for.
+		if attempt%25 == 3 {
 			b.log.Warn("JetStream not ready, retrying", "op", what, "err", err)
 		}
 		select {
@@ -171,8 +174,19 @@ func declareRetryable(err error) bool {
 		return true
 	}
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.Code == 503
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	// A replicated stream cannot be placed while one of its peers is
+	// offline: the first start of a deployment with a node down waits for
+	// the node. A lack of storage or of peers altogether is the
+	// configuration's fault and fails at once, naming it.
+	return apiErr.Code == 503 ||
+		apiErr.ErrorCode == errCodeNoPeers && strings.Contains(apiErr.Description, "peer offline")
 }
+
+// errCodeNoPeers is JetStream's "no suitable peers for placement".
+const errCodeNoPeers = 10005
 
 // Jobs returns the fetchers' durable consumer on PGC_JOBS.
 func (b *Bus) Jobs(ctx context.Context) (jetstream.Consumer, error) {

@@ -3,11 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os/exec"
-	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -207,17 +202,7 @@ func (r *durableRig) samples() int {
 // honours PGC_SINK_FAULT_AFTER_COMMIT (sink/fault_on.go).
 func buildFaultBinary(t *testing.T) string {
 	t.Helper()
-	root, err := e2e.ModuleRoot()
+	bin, err := e2e.Build(context.Background(), t.TempDir(), "pgc_faults")
 	require.NoError(t, err)
-	out := filepath.Join(t.TempDir(), "pgcollector-faults")
-	cmd := exec.Command("go", "build", "-tags", "pgc_faults", "-o", out, "./cmd/pgcollector")
-	if gobin := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(gobin) {
-		cmd.Path = gobin // as e2e.Build: PATH may lack go under the test harness
-	}
-	cmd.Dir = root
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build -tags pgc_faults: %s", strings.TrimSpace(string(b)))
-	return out
+	return bin
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

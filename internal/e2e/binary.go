@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -33,13 +34,18 @@ func ModuleRoot() (string, error) {
 }
 
 // Build compiles cmd/pgcollector into dir and returns the binary's path.
-func Build(ctx context.Context, dir string) (string, error) {
+// Build tags, if any, select test-only code such as pgc_faults.
+func Build(ctx context.Context, dir string, tags ...string) (string, error) {
 	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
 	out := filepath.Join(dir, "pgcollector")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/pgcollector")
+	args := []string{"build", "-o", out}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/pgcollector")...)
 	if gobin := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(gobin) {
 		cmd.Path = gobin
 	}

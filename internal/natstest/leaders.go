@@ -89,3 +89,52 @@ func (c *Cluster) MoveLeader(ctx context.Context, stream, consumer string, to *N
 		}
 	}
 }
+
+// WaitOffline waits until the meta leader counts node as offline, which it
+// does some seconds after the node went away: from then on it places no
+// new replicated stream on it.
+func (c *Cluster) WaitOffline(ctx context.Context, node *Node) error {
+	for {
+		for _, n := range c.Nodes {
+			if n != node && n.Running() && n.reportsOffline(ctx, node.Name) {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("no node reports %s offline: %w", node.Name, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// reportsOffline reads the meta group's view of peer from n's /jsz.
+func (n *Node) reportsOffline(ctx context.Context, peer string) bool {
+	url := "http://127.0.0.1:" + strconv.Itoa(n.HTTPPort) + "/jsz"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Do(req)
+	if err != nil {
+		return false
+	}
+	defer resp.Body.Close()
+	var jsz struct {
+		Meta struct {
+			Replicas []struct {
+				Name    string `json:"name"`
+				Offline bool   `json:"offline"`
+			} `json:"replicas"`
+		} `json:"meta_cluster"`
+	}
+	if json.NewDecoder(resp.Body).Decode(&jsz) != nil {
+		return false
+	}
+	for _, r := range jsz.Meta.Replicas {
+		if r.Name == peer && r.Offline {
+			return true
+		}
+	}
+	return false
+}

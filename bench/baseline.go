@@ -80,7 +80,7 @@ func RunBaseline(ctx context.Context, cfg BaselineConfig) (BaselineResult, error
 	for ci, t := range cfg.Targets {
 		for _, db := range cfg.Databases {
 			pc, err := pgxpool.ParseConfig(fmt.Sprintf("postgres://%s:%s@%s:%d/%s?sslmode=disable",
-				MonitorRole, MonitorPassword, t.Host, t.Port, db))
+				PlainRole, MonitorPassword, t.Host, t.Port, db))
 			if err != nil {
 				return res, err
 			}

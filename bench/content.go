@@ -25,6 +25,9 @@ type Content struct {
 const (
 	MonitorRole     = "pgc_monitor"
 	MonitorPassword = "bench-password"
+	// PlainRole is the plain loop's role, with the same rights, so that
+	// pg_stat_statements keeps its statements apart from the collector's.
+	PlainRole = "pgc_plain"
 )
 
 // AppDatabase names the i-th application database (from 1).
@@ -54,6 +57,9 @@ func populate(ctx context.Context, c *pgtest.Cluster, ct Content) error {
 	}
 	if err := e2e.MonitorRole(ctx, c, MonitorRole, MonitorPassword, dbs...); err != nil {
 		return fmt.Errorf("monitoring role: %w", err)
+	}
+	if err := e2e.MonitorRole(ctx, c, PlainRole, MonitorPassword); err != nil {
+		return fmt.Errorf("plain loop's role: %w", err)
 	}
 	if err := e2e.Exec(ctx, c, "postgres", "CREATE EXTENSION pg_stat_statements"); err != nil {
 		return err

@@ -29,11 +29,12 @@ type replayFilter struct {
 // its own: the sinks' durable consumer and its acknowledgements are not
 // touched, and the server deletes the consumer by itself should replay die.
 type replayReader struct {
-	cons    jetstream.Consumer
-	f       replayFilter
-	total   uint64 // messages matching the subject filter from since, at start
-	lastSeq uint64 // the stream's last message at start: replay stops there
-	done    bool
+	cons     jetstream.Consumer
+	f        replayFilter
+	maxBytes int    // bytes one fetch asks for: at least one message of the largest size
+	total    uint64 // messages matching the subject filter from since, at start
+	lastSeq  uint64 // the stream's last message at start: replay stops there
+	done     bool
 }
 
 func newReplayReader(ctx context.Context, js jetstream.JetStream, f replayFilter) (*replayReader, error) {
@@ -60,7 +61,8 @@ func newReplayReader(ctx context.Context, js jetstream.JetStream, f replayFilter
 	if err != nil {
 		return nil, fmt.Errorf("create replay consumer on %s: %w", bus.StreamBatches, err)
 	}
-	r := &replayReader{cons: cons, f: f, lastSeq: stream.CachedInfo().State.LastSeq}
+	r := &replayReader{cons: cons, f: f, lastSeq: stream.CachedInfo().State.LastSeq,
+		maxBytes: max(8<<20, int(js.Conn().MaxPayload())+64<<10)}
 	r.total = cons.CachedInfo().NumPending
 	r.done = r.total == 0
 	return r, nil
@@ -79,7 +81,7 @@ func (r *replayReader) next() ([]jetstream.Msg, error) {
 	if r.done {
 		return nil, nil
 	}
-	batch, err := r.cons.Fetch(512, jetstream.FetchMaxWait(2*time.Second), jetstream.FetchMaxBytes(8<<20))
+	batch, err := r.cons.Fetch(512, jetstream.FetchMaxWait(2*time.Second), jetstream.FetchMaxBytes(r.maxBytes))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", bus.StreamBatches, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,10 +44,13 @@ func Build(ctx context.Context, dir string, tags ...string) (string, error) {
 	if len(tags) > 0 {
 		args = append(args, "-tags", strings.Join(tags, ","))
 	}
-	cmd := exec.CommandContext(ctx, "go", append(args, "./cmd/pgcollector")...)
-	if gobin := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(gobin) {
-		cmd.Path = gobin
+	// Tests may run with a PATH that lacks go; the Makefile's install is
+	// the fallback.
+	goBin := "go"
+	if _, err := exec.LookPath("go"); err != nil && fileExists("/usr/local/go/bin/go") {
+		goBin = "/usr/local/go/bin/go"
 	}
+	cmd := exec.CommandContext(ctx, goBin, append(args, "./cmd/pgcollector")...)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build: %v\n%s", err, b)

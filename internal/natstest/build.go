@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 )
 
 // serverPackage is the nats-server main package. go.mod lists it as a
@@ -22,12 +21,13 @@ func Build(ctx context.Context, dir string) (string, error) {
 		return "", err
 	}
 	out := filepath.Join(dir, "nats-server")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, serverPackage)
-	// The test may run with a PATH that lacks go; the toolchain running
-	// the test has one.
-	if gobin := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(gobin) {
-		cmd.Path = gobin
+	// Tests may run with a PATH that lacks go; the Makefile's install is
+	// the fallback, as in internal/e2e.
+	goBin := "go"
+	if _, err := exec.LookPath("go"); err != nil && fileExists("/usr/local/go/bin/go") {
+		goBin = "/usr/local/go/bin/go"
 	}
+	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, serverPackage)
 	cmd.Dir = root
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build %s: %v\n%s", serverPackage, err, b)

@@ -133,7 +133,11 @@ func (r *Report) rows() []row {
 	if r.DrainErr != nil {
 		add("drain", "backlog drain", "failed", r.DrainErr.Error())
 	} else {
-		add("drain", "outage", win2s(d.Outage), fmt.Sprintf("%d batches, %.0f MB buffered", d.BacklogBatches, float64(d.BacklogBytes)/(1<<20)))
+		outage := fmt.Sprintf("%d batches, %.0f MB buffered", d.BacklogBatches, float64(d.BacklogBytes)/(1<<20))
+		if d.StopNote != "" {
+			outage += "; the datastore was killed: " + d.StopNote
+		}
+		add("drain", "outage", win2s(d.Outage), outage)
 		add("drain", "datastore back → first commit", win2s(d.WaitAfterRestart), "the sink's retry backoff")
 		add("drain", "drain rows/s", fmt.Sprintf("%.0f", d.RowsPerSecond),
 			fmt.Sprintf("%d rows committed %s → %s", d.Rows, d.FirstCommit.Format("15:04:05.0"), d.Done.Format("15:04:05.0")))

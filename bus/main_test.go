@@ -37,7 +37,9 @@ func testLog() *slog.Logger {
 
 func testCtx(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	// Generous: under the race detector on a busy 2-core CI machine, tens
+	// of megabytes through the embedded server take a while.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -65,7 +67,7 @@ func fetch(t *testing.T, c jetstream.Consumer, n int) []jetstream.Msg {
 	t.Helper()
 	out := make([]jetstream.Msg, 0, n)
 	for len(out) < n {
-		m, err := c.Next(jetstream.FetchMaxWait(5 * time.Second))
+		m, err := c.Next(jetstream.FetchMaxWait(30 * time.Second))
 		require.NoError(t, err, "after %d of %d messages", len(out), n)
 		out = append(out, m)
 	}

@@ -7,30 +7,45 @@ import (
 )
 
 // goal is one of the targets and whether this run met it.
+// windowed goals are read from the steady window, which says little when
+// the start-up had not settled by then.
 type goal struct {
 	what, target, got string
-	met               bool
+	met, windowed     bool
+}
+
+// verdict is the "met" cell of a goal.
+func (r *Report) verdict(g goal) string {
+	switch {
+	case g.windowed && r.Steady.WarmupCapped && g.met:
+		return "not shown: the window began before start-up settled"
+	case g.windowed && r.Steady.WarmupCapped:
+		return "no (the window began before start-up settled)"
+	case g.met:
+		return "yes"
+	}
+	return "no"
 }
 
 func (r *Report) goals() []goal {
 	s := r.Steady
 	rss := r.rssMB()
 	gs := []goal{
-		{"sink_vs_raw_copy", "≥ 0.8", fmt.Sprintf("%.2f", r.Sink.Ratio()), r.Sink.Ratio() >= 0.8},
-		{"stale jobs in the steady window", "0", fmt.Sprint(s.Stale), s.Stale == 0},
-		{"collector peak RSS", "≤ 200 MB", fmt.Sprintf("%.0f MB", rss), rss <= 200},
-		{"ingest lag p99", "≤ 2 s", fmt.Sprintf("%d ms", s.Lag.P99.Milliseconds()), s.Lag.P99.Milliseconds() <= 2000},
-		{"drain_vs_steady", "≥ 5", fmt.Sprintf("%.2f", r.drainRatio()), r.drainRatio() >= 5},
+		{"sink_vs_raw_copy", "≥ 0.8", fmt.Sprintf("%.2f", r.Sink.Ratio()), r.Sink.Ratio() >= 0.8, false},
+		{"stale jobs in the steady window", "0", fmt.Sprint(s.Stale), s.Stale == 0, true},
+		{"collector peak RSS", "≤ 200 MB", fmt.Sprintf("%.0f MB", rss), rss <= 200, false},
+		{"ingest lag p99", "≤ 2 s", fmt.Sprintf("%d ms", s.Lag.P99.Milliseconds()), s.Lag.P99.Milliseconds() <= 2000, true},
+		{"drain_vs_steady", "≥ 5", fmt.Sprintf("%.2f", r.drainRatio()), r.drainRatio() >= 5, true},
 	}
 	if b := r.Baseline.CPUPerMillion(); b > 0 {
 		gs = append(gs, goal{"collector CPU per row vs the plain loop", "as low as possible (< 1)",
-			fmt.Sprintf("%.2f× (%.2f s vs %.2f s per 1M rows)", s.CPUPerMillion/b, s.CPUPerMillion, b), s.CPUPerMillion < b})
+			fmt.Sprintf("%.2f× (%.2f s vs %.2f s per 1M rows)", s.CPUPerMillion/b, s.CPUPerMillion, b), s.CPUPerMillion < b, true})
 	}
 	gs = append(gs, goal{"CPU per stored row vs the peer's 156 µs", "≤ 15.6 µs (a tenth)",
-		fmt.Sprintf("%.1f µs", s.CPUPerMillion), s.CPUPerMillion <= 15.6})
+		fmt.Sprintf("%.1f µs", s.CPUPerMillion), s.CPUPerMillion <= 15.6, true})
 	if r.Servers != 1000 || r.Factor != 1 {
 		gs = append(gs, goal{"scale of this run", "1,000 servers at default intervals",
-			fmt.Sprintf("%d servers, %s", r.Servers, CompressedNote(r.Factor)), false})
+			fmt.Sprintf("%d servers, %s", r.Servers, CompressedNote(r.Factor)), false, false})
 	}
 	return gs
 }
@@ -58,11 +73,7 @@ func (r *Report) Markdown(w io.Writer) {
 	p("| goal | target | this run | met |")
 	p("|---|---|---|---|")
 	for _, g := range r.goals() {
-		met := "no"
-		if g.met {
-			met = "yes"
-		}
-		p("| %s | %s | %s | %s |", g.what, g.target, g.got, met)
+		p("| %s | %s | %s | %s |", g.what, g.target, g.got, r.verdict(g))
 	}
 	p("")
 	p("## Figures")

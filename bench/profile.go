@@ -16,7 +16,7 @@ import (
 type Profile struct {
 	Path string
 	Top  []string // `go tool pprof -top` lines, heaviest first
-	Err  error
+	Err  string   // why the profile is missing or incomplete
 }
 
 // FetchProfile saves /debug/pprof/<kind> of the collector's profiling
@@ -29,18 +29,18 @@ func FetchProfile(ctx context.Context, pprofAddr, bin, dir, name, kind string, e
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+pprofAddr+"/debug/pprof/"+kind, nil)
 	if err != nil {
-		p.Err = err
+		p.Err = err.Error()
 		return p
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		p.Err = fmt.Errorf("fetch %s profile: %w", kind, err)
+		p.Err = fmt.Sprintf("fetch %s profile: %v", kind, err)
 		return p
 	}
 	defer resp.Body.Close()
 	f, err := os.Create(p.Path)
 	if err != nil {
-		p.Err = err
+		p.Err = err.Error()
 		return p
 	}
 	_, err = io.Copy(f, resp.Body)
@@ -48,13 +48,13 @@ func FetchProfile(ctx context.Context, pprofAddr, bin, dir, name, kind string, e
 		err = cerr
 	}
 	if err != nil {
-		p.Err = err
+		p.Err = err.Error()
 		return p
 	}
 	args := append([]string{"tool", "pprof", "-top", "-nodecount=25"}, extra...)
 	out, err := exec.CommandContext(ctx, goTool(), append(args, bin, p.Path)...).CombinedOutput()
 	if err != nil {
-		p.Err = fmt.Errorf("go tool pprof: %v: %s", err, out)
+		p.Err = fmt.Sprintf("go tool pprof: %v: %s", err, out)
 		return p
 	}
 	p.Top = pprofTop(string(out))

@@ -21,11 +21,12 @@ type Report struct {
 	Factor   int // time compression: intervals divided by this
 	Took     time.Duration
 	LoadEnd  string // /proc/loadavg when the run ended
+	OutDir   string // profiles, logs and report.json of the run
 
 	Sink     SinkResult
 	Steady   Steady
 	Drain    Drain
-	DrainErr error
+	DrainErr string // why the drain could not be measured
 	Baseline BaselineResult
 	IdleCPU  float64 // monitored clusters' CPU seconds per second before the collector started
 
@@ -130,8 +131,8 @@ func (r *Report) rows() []row {
 	add("monitored", "pg_stat_statements entries of the role", fmt.Sprintf("%d of %d", s.After.RoleEntries, s.After.Entries),
 		fmt.Sprintf("%d of them COPY (SELECT …) statements", s.After.RoleCopyEntries))
 
-	if r.DrainErr != nil {
-		add("drain", "backlog drain", "failed", r.DrainErr.Error())
+	if r.DrainErr != "" {
+		add("drain", "backlog drain", "failed", r.DrainErr)
 	} else {
 		outage := fmt.Sprintf("%d batches, %.0f MB buffered", d.BacklogBatches, float64(d.BacklogBytes)/(1<<20))
 		if d.StopNote != "" {
@@ -198,8 +199,8 @@ func profileLines(p Profile) []string {
 	if p.Path != "" {
 		lines = append(lines, "saved to "+p.Path)
 	}
-	if p.Err != nil {
-		lines = append(lines, "profile failed: "+p.Err.Error())
+	if p.Err != "" {
+		lines = append(lines, "profile failed: "+p.Err)
 	}
 	return lines
 }

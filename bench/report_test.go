@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -42,4 +43,20 @@ func TestLineShape(t *testing.T) {
 	require.Regexp(t, shape, r.Line())
 	require.Contains(t, r.Line(), "sink_vs_raw_copy=0.90")
 	require.Contains(t, r.Line(), "e2e_p99_ms=1500")
+}
+
+// report.json lets `fleet render` print a run again: the report must
+// survive the round trip.
+func TestReportJSONRoundTrip(t *testing.T) {
+	r := &Report{Servers: 50, Factor: 10, DrainErr: "datastore gone"}
+	r.Steady.RowsByProbe = map[string]int64{"pg_stat_activity": 12}
+	r.Steady.Waits = Waits{Samples: 1, Total: 2, Sites: map[string]int{"x": 2}}
+	r.Steady.Lag.P99 = 1234 * time.Millisecond
+	raw, err := json.Marshal(r)
+	require.NoError(t, err)
+	var back Report
+	require.NoError(t, json.Unmarshal(raw, &back))
+	require.Equal(t, r.Line(), back.Line())
+	require.Equal(t, r.Steady.Waits, back.Steady.Waits)
+	require.Equal(t, "datastore gone", back.DrainErr)
 }

@@ -39,6 +39,15 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) == 3 && os.Args[1] == "render" {
+		// Renders a saved report.json again, e.g. after the wording of
+		// BENCH.md changed, without measuring anything.
+		if err := render(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "render:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	short := os.Getenv("BENCH_SHORT") != "" && os.Getenv("BENCH_SHORT") != "0"
@@ -58,12 +67,12 @@ func main() {
 	}
 	r, err := run(ctx, p, short, cmd)
 	if r != nil {
-		r.Table(os.Stdout)
-		if werr := writeMarkdown(r); werr != nil {
-			fmt.Fprintln(os.Stderr, "bench: write BENCH.md:", werr)
+		if r.OutDir != "" {
+			if raw, jerr := json.MarshalIndent(r, "", "  "); jerr == nil {
+				_ = os.WriteFile(filepath.Join(r.OutDir, "report.json"), raw, 0o644)
+			}
 		}
-		fmt.Println()
-		fmt.Println(r.Line())
+		output(r)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -96,6 +105,31 @@ func baselineChild(configFile string) error {
 		return err
 	}
 	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// output prints the table, writes BENCH.md and prints the summary line,
+// which comes last.
+func output(r *bench.Report) {
+	r.Table(os.Stdout)
+	if err := writeMarkdown(r); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: write BENCH.md:", err)
+	}
+	fmt.Println()
+	fmt.Println(r.Line())
+}
+
+// render prints and writes a saved report again.
+func render(path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	var r bench.Report
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return err
+	}
+	output(&r)
+	return nil
 }
 
 // writeMarkdown writes BENCH.md at the module root.

@@ -122,11 +122,13 @@ func fleetPhases(ctx context.Context, pr progress, r *bench.Report, f *bench.Fle
 		}
 	}
 	pr.say("datastore stopped for %s, then restarted: backlog drain", outage.Round(time.Second))
-	r.Drain, r.DrainErr = bench.MeasureDrain(ctx, c, w, f.Datastore, ds, started, bench.DrainOptions{Outage: outage, MaxDrain: p.MaxDrain})
-	if r.DrainErr == nil {
-		pr.say("drain: %.0f rows/s", r.Drain.RowsPerSecond)
+	r.Drain, err = bench.MeasureDrain(ctx, c, w, f.Datastore, ds, started, bench.DrainOptions{Outage: outage, MaxDrain: p.MaxDrain})
+	if err != nil {
+		r.DrainErr = err.Error()
+		return err
 	}
-	return r.DrainErr
+	pr.say("drain: %.0f rows/s", r.Drain.RowsPerSecond)
+	return nil
 }
 
 func sleep(ctx context.Context, d time.Duration) bool {

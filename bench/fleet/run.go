@@ -35,7 +35,8 @@ func run(ctx context.Context, p plan, short bool, command string) (*bench.Report
 	} else if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
-	pr.say("profiles and logs go to %s", out)
+	r.OutDir = out
+	pr.say("profiles, logs and report.json go to %s", out)
 
 	pr.say("starting %d monitored clusters (%d app databases × %d tables each) and the datastore; building pgcollector",
 		p.Clusters, p.Content.AppDatabases, p.Content.Tables)

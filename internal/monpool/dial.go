@@ -62,7 +62,7 @@ func (m *Manager) connConfig(c catalog.Connection) (*pgx.ConnConfig, error) {
 		cfg.TLSConfig.ServerName = c.Host
 	}
 	if c.PasswordEncrypted != "" {
-		pw, err := m.box.Decrypt(c.PasswordEncrypted)
+		pw, err := m.decrypt(c.PasswordEncrypted)
 		if err != nil {
 			return nil, fmt.Errorf("connection %s: %w", c.Name, err)
 		}
@@ -75,6 +75,10 @@ func (m *Manager) connConfig(c catalog.Connection) (*pgx.ConnConfig, error) {
 	// Probe SQL is run once per slot; caching prepared statements per
 	// session would only hold server memory.
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	// The simple protocol never uses pgx's statement and description
+	// caches; leaving them on costs tens of KB per session.
+	cfg.StatementCacheCapacity = 0
+	cfg.DescriptionCacheCapacity = 0
 	return cfg, nil
 }
 

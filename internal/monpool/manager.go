@@ -20,6 +20,8 @@ type Manager struct {
 	box *secret.Box
 	log *slog.Logger
 
+	passwords passwords
+
 	mu      sync.Mutex
 	servers map[int64]*server
 	closed  bool

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -81,10 +80,10 @@ func BuildCollector(ctx context.Context, dir string) (string, error) {
 	return out, nil
 }
 
-// goTool is the go command of the toolchain that built this program.
+// goTool is the go command: the one on PATH, else the standard install.
 func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
+	if _, err := exec.LookPath("go"); err != nil && fileExists("/usr/local/go/bin/go") {
+		return "/usr/local/go/bin/go"
 	}
 	return "go"
 }

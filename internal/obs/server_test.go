@@ -75,9 +75,9 @@ func TestServerEndpointsAndReadiness(t *testing.T) {
 	require.NoError(t, err)
 	base := serve(t, s)
 
-	code, body := get(t, base+"/healthz")
+	code, _ := get(t, base+"/healthz")
 	require.Equal(t, http.StatusOK, code)
-	code, body = get(t, base+"/metrics")
+	code, body := get(t, base+"/metrics")
 	require.Equal(t, http.StatusOK, code)
 	for _, series := range []string{
 		`pgcollector_probe_runs_total{probe="pg_stat_activity",result="ok"} 1`,

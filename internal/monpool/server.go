@@ -106,7 +106,7 @@ func (s *server) acquire(ctx context.Context, database string) (*Session, error)
 		conn, gen, base := s.conn, s.gen, s.base
 		s.mu.Unlock()
 		if victim != nil {
-			victim.Conn.Close(context.Background())
+			closeAndWait(victim.Conn)
 		}
 		return s.open(ctx, conn, gen, base, database)
 	}
@@ -149,10 +149,13 @@ func (s *server) open(ctx context.Context, c catalog.Connection, gen int, base *
 func (s *server) release(sess *Session, broken bool) {
 	s.mu.Lock()
 	if broken || s.retired || sess.gen != s.gen {
+		// The slot is given back only once the backend is gone.
+		s.mu.Unlock()
+		closeAndWait(sess.Conn)
+		s.mu.Lock()
 		s.total--
 		s.signal()
 		s.mu.Unlock()
-		sess.Conn.Close(context.Background())
 		return
 	}
 	sess.lastUsed = time.Now()
@@ -172,12 +175,14 @@ func (s *server) reapIdle(before time.Time) {
 		}
 	}
 	s.idle = keep
-	s.total -= len(drop)
-	if len(drop) > 0 {
-		s.signal()
-	}
 	s.mu.Unlock()
 	closeAll(drop)
+	if len(drop) > 0 {
+		s.mu.Lock()
+		s.total -= len(drop)
+		s.signal()
+		s.mu.Unlock()
+	}
 }
 
 // retire closes idle sessions and makes borrowed ones close on release.
@@ -186,14 +191,16 @@ func (s *server) retire() {
 	s.retired = true
 	idle := s.idle
 	s.idle = nil
+	s.mu.Unlock()
+	closeAll(idle)
+	s.mu.Lock()
 	s.total -= len(idle)
 	s.signal()
 	s.mu.Unlock()
-	closeAll(idle)
 }
 
 func closeAll(sessions []*Session) {
 	for _, sess := range sessions {
-		sess.Conn.Close(context.Background())
+		closeAndWait(sess.Conn)
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"github.com/pgcollector/pgcollector/stages/fetcher"
 	"io"
 	"os"
 	"strings"
@@ -97,10 +98,10 @@ func BenchmarkFetch(b *testing.B) {
 		rows := 0
 		cpu0 := SelfCPU()
 		for b.Loop() {
-			w := newRowPrefixer(1, at)
+			w := fetcher.NewRowPrefixer(1, at, 0)
 			_, err := conn.PgConn().CopyTo(b.Context(), w, "COPY ("+sel+") TO STDOUT")
 			require.NoError(b, err)
-			rows += bytes.Count(w.buf.Bytes(), []byte{'\n'})
+			rows += bytes.Count(w.Bytes(), []byte{'\n'})
 		}
 		reportRows(b, rows, SelfCPU()-cpu0)
 	})

@@ -1,10 +1,9 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"strconv"
+	"github.com/pgcollector/pgcollector/stages/fetcher"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -41,41 +40,6 @@ func ProbeSelect(p probes.Probe, version int) (string, error) {
 		cols = "current_database()::text, q.*"
 	}
 	return "SELECT " + cols + " FROM (" + probes.WithTopN(sql, 1000) + ") q", nil
-}
-
-// rowPrefixer writes connection_id and collected_at in front of every
-// row of COPY text, as the fetcher does (stages/fetcher, copybuf.go).
-type rowPrefixer struct {
-	buf    bytes.Buffer
-	prefix []byte
-	midRow bool
-}
-
-func newRowPrefixer(conn int64, at time.Time) *rowPrefixer {
-	w := &rowPrefixer{}
-	w.prefix = strconv.AppendInt(w.prefix, conn, 10)
-	w.prefix = append(w.prefix, '\t')
-	w.prefix = at.UTC().AppendFormat(w.prefix, "2006-01-02 15:04:05.999999-07")
-	w.prefix = append(w.prefix, '\t')
-	return w
-}
-
-func (w *rowPrefixer) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		if !w.midRow {
-			w.buf.Write(w.prefix)
-			w.midRow = true
-		}
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			w.buf.Write(p)
-			break
-		}
-		w.buf.Write(p[:i+1])
-		p, w.midRow = p[i+1:], false
-	}
-	return n, nil
 }
 
 // StoredColumnNames are the column names of metrics.<probe>, in order.
@@ -122,11 +86,11 @@ func CopyOut(ctx context.Context, conn *pgx.Conn, p probes.Probe, connID int64, 
 	if err != nil {
 		return nil, err
 	}
-	w := newRowPrefixer(connID, at)
+	w := fetcher.NewRowPrefixer(connID, at, 0)
 	if _, err := conn.PgConn().CopyTo(ctx, w, "COPY ("+sel+") TO STDOUT"); err != nil {
 		return nil, fmt.Errorf("copy out %s: %w", p.Name, err)
 	}
-	return w.buf.Bytes(), nil
+	return w.Bytes(), nil
 }
 
 // serverVersionNum reads server_version_num from the startup parameters.

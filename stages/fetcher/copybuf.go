@@ -13,21 +13,21 @@ import (
 // the fraction dropped.
 const copyTimeLayout = "2006-01-02 15:04:05.999999-07"
 
-// rowPrefixer collects COPY text and writes connection_id and collected_at
+// RowPrefixer collects COPY text and writes connection_id and collected_at
 // in front of every row. The server used to select them as literals, but
 // pg_stat_statements keys a COPY statement by its text (PostgreSQL 15 and
 // 17 checked), so literals that change every run added one entry per run
 // to the monitored server and evicted its application's statements. With
 // the prefix written here the statement text is the same on every run.
 // Each row costs one IndexByte and one short copy; nothing is decoded.
-type rowPrefixer struct {
+type RowPrefixer struct {
 	buf    bytes.Buffer
 	prefix []byte
 	midRow bool // the last Write ended inside a row
 }
 
-func newRowPrefixer(conn int64, at time.Time, sizeHint int) *rowPrefixer {
-	w := &rowPrefixer{}
+func NewRowPrefixer(conn int64, at time.Time, sizeHint int) *RowPrefixer {
+	w := &RowPrefixer{}
 	w.prefix = strconv.AppendInt(w.prefix, conn, 10)
 	w.prefix = append(w.prefix, '\t')
 	w.prefix = at.UTC().AppendFormat(w.prefix, copyTimeLayout)
@@ -38,7 +38,7 @@ func newRowPrefixer(conn int64, at time.Time, sizeHint int) *rowPrefixer {
 
 // Write takes COPY data in whatever pieces it comes (the server sends one
 // row per CopyData message, but nothing here relies on that).
-func (w *rowPrefixer) Write(p []byte) (int, error) {
+func (w *RowPrefixer) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		if !w.midRow {
@@ -58,7 +58,7 @@ func (w *rowPrefixer) Write(p []byte) (int, error) {
 }
 
 // Bytes returns the prefixed rows.
-func (w *rowPrefixer) Bytes() []byte { return w.buf.Bytes() }
+func (w *RowPrefixer) Bytes() []byte { return w.buf.Bytes() }
 
 // sizeHints remembers how large each probe's result was last time on each
 // server and database, so the next run's buffer is allocated once at about

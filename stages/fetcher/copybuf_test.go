@@ -20,7 +20,7 @@ func TestRowPrefixerPrefixesEveryRowWhateverTheChunks(t *testing.T) {
 		{"a\t", "1\nb", "\\nc\t2", "\n"}, // any other cut
 		{"a\t1\nb\\nc\t2\n"},
 	} {
-		w := newRowPrefixer(7, at, 0)
+		w := NewRowPrefixer(7, at, 0)
 		for _, c := range chunks {
 			n, err := w.Write([]byte(c))
 			require.NoError(t, err)
@@ -28,7 +28,7 @@ func TestRowPrefixerPrefixesEveryRowWhateverTheChunks(t *testing.T) {
 		}
 		require.Equal(t, want, string(w.Bytes()))
 	}
-	require.Empty(t, newRowPrefixer(7, at, 64).Bytes(), "no rows, no prefix")
+	require.Empty(t, NewRowPrefixer(7, at, 64).Bytes(), "no rows, no prefix")
 }
 
 // The prefix must read back as the same instant, and look exactly like the
@@ -54,7 +54,7 @@ func TestRowPrefixerTimeMatchesServerOutput(t *testing.T) {
 		_, err := conn.PgConn().CopyTo(ctx, &server,
 			"COPY (SELECT 1::integer, '"+at.Format(time.RFC3339Nano)+"'::timestamptz, 'x'::text) TO STDOUT")
 		require.NoError(t, err)
-		w := newRowPrefixer(1, at, 0)
+		w := NewRowPrefixer(1, at, 0)
 		_, _ = w.Write([]byte("x\n"))
 		require.Equal(t, server.String(), string(w.Bytes()), at)
 	}

@@ -88,7 +88,7 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 // copyOut runs the probe as COPY (...) TO STDOUT with database_name
 // prepended by the server for database-scoped probes, and connection_id
 // and collected_at written in front of each row as it arrives
-// (rowPrefixer), so the bytes are ready for COPY FROM in the datastore and
+// (RowPrefixer), so the bytes are ready for COPY FROM in the datastore and
 // the collector never decodes a row.
 func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catalog.Connection, p probes.Probe,
 	pc catalog.ProbeConfig, version int, at time.Time) ([]byte, error) {
@@ -97,7 +97,7 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 		return nil, fmt.Errorf("no query for server version %d", version)
 	}
 	sql = probes.WithTopN(sql, f.cfg.StatementsTopN)
-	// The text must not change from run to run (see rowPrefixer).
+	// The text must not change from run to run (see RowPrefixer).
 	cols := "q.*"
 	if p.Scope == probes.ScopeDatabase {
 		cols = "current_database()::text, q.*"
@@ -124,7 +124,7 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 		}
 	}
 	hint := availKey{conn.ID, sess.Database, p.Name}
-	w := newRowPrefixer(conn.ID, at, f.sizes.get(hint))
+	w := NewRowPrefixer(conn.ID, at, f.sizes.get(hint))
 	if _, err := pg.CopyTo(ctx, w, copySQL); err != nil {
 		return nil, fmt.Errorf("copy out %s: %w", p.Name, err)
 	}

@@ -22,6 +22,7 @@ type Cache struct {
 	loaded   bool
 	failing  bool
 	loadedAt time.Time
+	version  uint64 // bumped by every load
 	ready    chan struct{}
 	file     string
 	saved    []byte // last body written to file, to skip unchanged writes
@@ -107,6 +108,7 @@ func (c *Cache) Refresh(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	c.conns, c.probes, c.loadedAt = cm, pm, time.Now()
+	c.version++
 	if !c.loaded {
 		c.loaded = true
 		close(c.ready)
@@ -123,6 +125,14 @@ func (c *Cache) Loaded() bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.loaded
+}
+
+// Version changes whenever the cache loads, so a reader can tell that
+// Connections and Probes may have changed without comparing them.
+func (c *Cache) Version() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.version
 }
 
 // Connections returns the monitored connections, in no particular order.

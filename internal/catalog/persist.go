@@ -99,6 +99,7 @@ func (c *Cache) loadFile() error {
 		return nil
 	}
 	c.conns, c.probes, c.loadedAt, c.loaded = cm, pm, s.SavedAt, true
+	c.version++
 	close(c.ready)
 	return nil
 }

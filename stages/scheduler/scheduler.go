@@ -23,6 +23,8 @@ type Source interface {
 	Connections() []catalog.Connection
 	Probes() map[string]catalog.ProbeConfig
 	Ready() <-chan struct{}
+	// Version changes whenever Connections or Probes may have changed.
+	Version() uint64
 }
 
 // Publisher publishes jobs; *bus.Bus is one.
@@ -70,7 +72,9 @@ type Scheduler struct {
 	known map[string]bool
 	now   func() time.Time
 
-	sent    map[key]last
+	plan    *plan
+	version uint64
+	synced  bool
 	failing bool
 }
 
@@ -83,7 +87,7 @@ func New(cfg Config, src Source, pub Publisher, log *slog.Logger) (*Scheduler, e
 	for _, p := range probes.All {
 		known[p.Name] = true
 	}
-	return &Scheduler{cfg: cfg, src: src, pub: pub, log: log, known: known, now: time.Now, sent: map[key]last{}}, nil
+	return &Scheduler{cfg: cfg, src: src, pub: pub, log: log, known: known, now: time.Now, plan: newPlan()}, nil
 }
 
 // Run publishes jobs until ctx is cancelled; it returns nil then.
@@ -115,49 +119,33 @@ func Offset(conn int64, probe string, interval int) int64 {
 
 // SlotAt returns the slot containing t and the slot's start.
 func SlotAt(t time.Time, conn int64, probe string, interval int) (int64, time.Time) {
-	off := Offset(conn, probe, interval)
-	slot := (t.Unix() - off) / int64(interval)
-	return slot, time.Unix(slot*int64(interval)+off, 0).UTC()
+	return slotOf(t, Offset(conn, probe, interval), interval)
 }
 
+// publishDue publishes the jobs of every slot that has begun. It walks the
+// configuration only when it changed; otherwise it looks at the due
+// entries alone, which keeps a tick cheap for a large fleet.
 func (s *Scheduler) publishDue(ctx context.Context) {
 	now := s.now()
-	conns := s.src.Connections()
-	cfgs := s.src.Probes()
-	live := make(map[key]bool, len(conns)*len(cfgs))
-	for _, c := range conns {
-		for name, p := range cfgs {
-			if !p.Enabled || !s.known[name] || p.IntervalSeconds <= 0 {
-				continue
-			}
-			k := key{c.ID, name}
-			live[k] = true
-			slot, start := SlotAt(now, c.ID, name, p.IntervalSeconds)
-			l, ok := s.sent[k]
-			if !due(l, ok, p.IntervalSeconds, slot, start) {
-				if l.interval != p.IntervalSeconds {
-					// The current slot of the new interval counts as
-					// served by the old schedule's last job.
-					s.sent[k] = last{p.IntervalSeconds, slot, l.at}
-				}
-				continue
-			}
-			job := bus.Job{ConnectionID: c.ID, Probe: name, Slot: slot, IntervalSeconds: p.IntervalSeconds, ScheduledAt: start}
+	if v := s.src.Version(); !s.synced || v != s.version {
+		s.plan.sync(s.src.Connections(), s.src.Probes(), s.known, now)
+		s.version, s.synced = v, true
+	}
+	for e := s.plan.due(now); e != nil; e = s.plan.due(now) {
+		job, ok := e.job(now)
+		if ok {
 			if err := s.pub.PublishJob(ctx, job); err != nil {
+				// The entry stays due: the next tick publishes the slot
+				// that is current then.
 				s.reportFailure(ctx, err)
 				return
 			}
-			s.sent[k] = last{p.IntervalSeconds, slot, now}
 		}
+		s.plan.done(e, now, ok)
 	}
 	if s.failing {
 		s.failing = false
 		s.log.Info("publishing jobs again")
-	}
-	for k := range s.sent {
-		if !live[k] {
-			delete(s.sent, k)
-		}
 	}
 }
 

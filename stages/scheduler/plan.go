@@ -1,0 +1,148 @@
+package scheduler
+
+import (
+	"container/heap"
+	"hash/fnv"
+	"strconv"
+	"time"
+
+	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/catalog"
+)
+
+// entry is one (connection, probe) of the schedule.
+type entry struct {
+	key
+	interval int
+	off      int64  // Offset(conn, probe, interval)
+	next     int64  // unix second at which the entry is looked at again
+	order    uint32 // ties between entries due on the same second
+	last     last   // the job most recently published, if sent
+	sent     bool
+	index    int // position in the heap
+}
+
+// plan is the schedule: every enabled (connection, probe) ordered by the
+// second its next slot begins. A tick looks only at the entries that are
+// due instead of walking the whole fleet, and sync, which does walk it,
+// runs only when the configuration changed.
+type plan struct {
+	entries map[key]*entry
+	queue   entryHeap
+}
+
+func newPlan() *plan { return &plan{entries: map[key]*entry{}} }
+
+// sync adopts a new configuration. New pairs are looked at now (the
+// current slot of a newly seen pair runs at once); a pair whose interval
+// changed is looked at now as well, and due decides whether its current
+// slot still needs a job; removed pairs leave the schedule.
+func (p *plan) sync(conns []catalog.Connection, cfgs map[string]catalog.ProbeConfig, known map[string]bool, now time.Time) {
+	seen := make(map[key]bool, len(p.entries))
+	for _, c := range conns {
+		for name, pc := range cfgs {
+			if !pc.Enabled || !known[name] || pc.IntervalSeconds <= 0 {
+				continue
+			}
+			k := key{c.ID, name}
+			seen[k] = true
+			e := p.entries[k]
+			switch {
+			case e == nil:
+				e = &entry{key: k, interval: pc.IntervalSeconds, order: order(k)}
+				e.off = Offset(k.conn, k.probe, e.interval)
+				e.next = now.Unix()
+				p.entries[k] = e
+				heap.Push(&p.queue, e)
+			case e.interval != pc.IntervalSeconds:
+				e.interval = pc.IntervalSeconds
+				e.off = Offset(k.conn, k.probe, e.interval)
+				e.next = now.Unix()
+				heap.Fix(&p.queue, e.index)
+			}
+		}
+	}
+	for k, e := range p.entries {
+		if !seen[k] {
+			heap.Remove(&p.queue, e.index)
+			delete(p.entries, k)
+		}
+	}
+}
+
+// due returns the entry to look at next if it is due at now.
+func (p *plan) due(now time.Time) *entry {
+	if len(p.queue) == 0 || p.queue[0].next > now.Unix() {
+		return nil
+	}
+	return p.queue[0]
+}
+
+// job returns the job e needs at now, if any. Call done afterwards, with
+// published telling whether the job went out.
+func (e *entry) job(now time.Time) (bus.Job, bool) {
+	slot, start := slotOf(now, e.off, e.interval)
+	if !due(e.last, e.sent, e.interval, slot, start) {
+		return bus.Job{}, false
+	}
+	return bus.Job{ConnectionID: e.conn, Probe: e.probe, Slot: slot, IntervalSeconds: e.interval, ScheduledAt: start}, true
+}
+
+// done moves e to its next slot. published is false when the current slot
+// was not due (already served); the entry then only advances.
+func (p *plan) done(e *entry, now time.Time, published bool) {
+	slot, start := slotOf(now, e.off, e.interval)
+	switch {
+	case published:
+		e.last, e.sent = last{e.interval, slot, now}, true
+	case e.last.interval != e.interval:
+		// The current slot of the new interval counts as served by the
+		// old schedule's last job.
+		e.last = last{e.interval, slot, e.last.at}
+	}
+	e.next = start.Unix() + int64(e.interval)
+	heap.Fix(&p.queue, e.index)
+}
+
+// slotOf is SlotAt with the offset already known.
+func slotOf(t time.Time, off int64, interval int) (int64, time.Time) {
+	slot := (t.Unix() - off) / int64(interval)
+	return slot, time.Unix(slot*int64(interval)+off, 0).UTC()
+}
+
+// order spreads the entries that are due on the same second (every pair at
+// start) over the fleet: consecutive jobs then go to different servers
+// instead of one server's 34 probes in a row queueing for its sessions.
+func order(k key) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(k.probe + "@" + strconv.FormatInt(k.conn*2654435761, 10)))
+	return h.Sum32()
+}
+
+// entryHeap orders entries by next, then order.
+type entryHeap []*entry
+
+func (h entryHeap) Len() int { return len(h) }
+func (h entryHeap) Less(i, j int) bool {
+	if h[i].next != h[j].next {
+		return h[i].next < h[j].next
+	}
+	return h[i].order < h[j].order
+}
+func (h entryHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *entryHeap) Push(x any) {
+	e := x.(*entry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *entryHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	e.index = -1
+	return e
+}

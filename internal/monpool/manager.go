@@ -60,17 +60,21 @@ func (s *Session) Release(broken bool) {
 // so a change never lets the server exceed its cap.
 func (m *Manager) serverFor(c catalog.Connection) (*server, error) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.closed {
+		m.mu.Unlock()
 		return nil, errors.New("monpool: closed")
 	}
 	srv := m.servers[c.ID]
 	if srv == nil {
 		srv = newServer(m, c)
 		m.servers[c.ID] = srv
-	} else {
-		srv.update(c)
+		m.mu.Unlock()
+		return srv, nil
 	}
+	m.mu.Unlock()
+	// Outside the manager's lock: a changed row closes the idle sessions,
+	// which waits for the server to hang up.
+	srv.update(c)
 	return srv, nil
 }
 
@@ -89,10 +93,11 @@ func (m *Manager) Acquire(ctx context.Context, c catalog.Connection, database st
 // Forget closes the pool of a connection that is no longer monitored.
 func (m *Manager) Forget(id int64) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if srv := m.servers[id]; srv != nil {
+	srv := m.servers[id]
+	delete(m.servers, id)
+	m.mu.Unlock()
+	if srv != nil {
 		srv.retire()
-		delete(m.servers, id)
 	}
 }
 
@@ -100,12 +105,22 @@ func (m *Manager) Forget(id int64) {
 // disabled), so their sessions end now rather than at the idle timeout.
 func (m *Manager) Sweep(keep func(id int64) bool) {
 	m.mu.Lock()
-	defer m.mu.Unlock()
+	var gone []*server
 	for id, srv := range m.servers {
 		if !keep(id) {
-			srv.retire()
+			gone = append(gone, srv)
 			delete(m.servers, id)
 		}
+	}
+	m.mu.Unlock()
+	retireAll(gone)
+}
+
+// retireAll retires pools outside the manager's lock: closing a session
+// waits for its server to hang up, which must not stall other acquires.
+func retireAll(pools []*server) {
+	for _, srv := range pools {
+		srv.retire()
 	}
 }
 
@@ -134,10 +149,15 @@ func (m *Manager) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 			m.mu.Lock()
+			pools := make([]*server, 0, len(m.servers))
 			for _, srv := range m.servers {
-				srv.reapIdle(time.Now().Add(-m.cfg.IdleTimeout))
+				pools = append(pools, srv)
 			}
 			m.mu.Unlock()
+			before := time.Now().Add(-m.cfg.IdleTimeout)
+			for _, srv := range pools {
+				srv.reapIdle(before)
+			}
 		}
 	}
 }
@@ -146,12 +166,14 @@ func (m *Manager) Run(ctx context.Context) error {
 // borrowed are closed when released.
 func (m *Manager) Close() {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	m.closed = true
+	gone := make([]*server, 0, len(m.servers))
 	for id, srv := range m.servers {
-		srv.retire()
+		gone = append(gone, srv)
 		delete(m.servers, id)
 	}
+	m.mu.Unlock()
+	retireAll(gone)
 }
 
 func minDuration(a, b time.Duration) time.Duration {

@@ -150,3 +150,58 @@ func TestSweepClosesPoolsOfRemovedConnections(t *testing.T) {
 	m.Sweep(func(id int64) bool { return id != 7 })
 	require.Equal(t, 0, m.Open(7))
 }
+
+func TestBusySessionIsAwaitedRatherThanAWarmOneTraded(t *testing.T) {
+	c := pgtest.Start(t, pgtest.Options{})
+	c.Exec(t, "postgres", "CREATE ROLE mon LOGIN PASSWORD 'pw'", "CREATE DATABASE other")
+	box, _ := secret.New("test secret")
+	enc, err := box.Encrypt("pw")
+	require.NoError(t, err)
+	conn := catalog.Connection{ID: 8, Name: "warm", Host: c.Host, Port: c.Port, Database: "postgres",
+		Username: "mon", PasswordEncrypted: enc, SSLMode: "disable"}
+	m := newManager(t, box, 2)
+	defer m.Close()
+	ctx := context.Background()
+	pid := func(s *monpool.Session) uint32 { return s.Conn.PgConn().PID() }
+
+	// The budget is full: one session of postgres borrowed, one of other idle.
+	busy, err := m.Acquire(ctx, conn, "postgres")
+	require.NoError(t, err)
+	o, err := m.Acquire(ctx, conn, "other")
+	require.NoError(t, err)
+	otherPID := pid(o)
+	o.Release(false)
+
+	got := make(chan *monpool.Session)
+	go func() {
+		s, err := m.Acquire(ctx, conn, "postgres")
+		assertNoErr(t, err)
+		got <- s
+	}()
+	select {
+	case s := <-got:
+		s.Release(false)
+		t.Fatal("a second postgres session was opened by closing the idle one of other")
+	case <-time.After(300 * time.Millisecond):
+	}
+	busyPID := pid(busy)
+	busy.Release(false)
+	s := <-got
+	require.Equal(t, busyPID, pid(s), "the waiter gets the session that was busy")
+	s.Release(false)
+
+	o, err = m.Acquire(ctx, conn, "other")
+	require.NoError(t, err)
+	require.Equal(t, otherPID, pid(o), "the idle session of other was kept")
+	o.Release(false)
+
+	// With nothing of a database borrowed, an idle session of another
+	// database is traded so the probe is not stuck behind the budget.
+	p1, err := m.Acquire(ctx, conn, "postgres")
+	require.NoError(t, err)
+	third, err := m.Acquire(ctx, conn, "template1")
+	require.NoError(t, err, "the idle session of other is traded for template1")
+	require.Equal(t, 2, m.Open(8))
+	third.Release(false)
+	p1.Release(false)
+}

@@ -25,6 +25,7 @@ type server struct {
 	base        *pgx.ConnConfig // parsed settings of gen, password decrypted once
 	idle        []*Session
 	total       int
+	busy        map[string]int // borrowed sessions per database
 	retired     bool
 	changed     chan struct{} // closed and replaced whenever capacity may have freed
 	failures    int
@@ -33,7 +34,7 @@ type server struct {
 }
 
 func newServer(m *Manager, c catalog.Connection) *server {
-	return &server{m: m, conn: c, fingerprint: c.Fingerprint(), changed: make(chan struct{})}
+	return &server{m: m, conn: c, fingerprint: c.Fingerprint(), changed: make(chan struct{}), busy: map[string]int{}}
 }
 
 func (s *server) signal() {
@@ -80,6 +81,7 @@ func (s *server) acquire(ctx context.Context, database string) (*Session, error)
 		for i := len(s.idle) - 1; i >= 0; i-- {
 			if sess := s.idle[i]; sess.Database == database {
 				s.idle = append(s.idle[:i], s.idle[i+1:]...)
+				s.busy[database]++
 				s.mu.Unlock()
 				return sess, nil
 			}
@@ -88,9 +90,12 @@ func (s *server) acquire(ctx context.Context, database string) (*Session, error)
 		switch {
 		case s.total < s.m.cfg.MaxConns:
 			s.total++
-		case len(s.idle) > 0:
+		case len(s.idle) > 0 && s.busy[database] == 0:
 			// The budget is full of idle sessions to other databases:
-			// trade the least recently used one for this database.
+			// trade the least recently used one for this database. When
+			// a session of this database is only busy, waiting for it
+			// is cheaper for the server than a new backend (a fork and
+			// a cold catalog cache) that would replace a warm one.
 			victim = s.idle[0]
 			s.idle = s.idle[1:]
 		default:
@@ -143,11 +148,15 @@ func (s *server) open(ctx context.Context, c catalog.Connection, gen int, base *
 		s.failures, s.failUntil, s.lastErr = 0, time.Time{}, nil
 		s.base = base
 	}
+	s.busy[database]++
 	return &Session{Conn: conn, Database: database, srv: s, gen: gen}, nil
 }
 
 func (s *server) release(sess *Session, broken bool) {
 	s.mu.Lock()
+	if s.busy[sess.Database]--; s.busy[sess.Database] <= 0 {
+		delete(s.busy, sess.Database)
+	}
 	if broken || s.retired || sess.gen != s.gen {
 		// The slot is given back only once the backend is gone.
 		s.mu.Unlock()

@@ -10,16 +10,16 @@ var pgExtension = Probe{
 	Description:     "Extensions installed in the database with version, schema and owner (pg_extension).",
 	IntervalSeconds: 3600,
 	RetentionDays:   30,
-	Columns:         srcColumns(pgExtensionCols),
-	Queries: srcQueries(pgExtensionCols,
-		"FROM pg_extension e\nJOIN pg_namespace n ON n.oid = e.extnamespace"),
+	Columns:         vcolumns(pgExtensionCols),
+	Queries: vqueries(pgExtensionCols,
+		Versioned{MinVersion: 140000, SQL: "FROM pg_extension e\nJOIN pg_namespace n ON n.oid = e.extnamespace"}),
 	ChangeTracked: true,
 }
 
-var pgExtensionCols = []srcCol{
-	{"extname", "text", "", 0},
-	{"extversion", "text", "", 0},
-	{"extnamespace", "text", "n.nspname", 0},
-	{"extrelocatable", "boolean", "", 0},
-	{"extowner", "text", "pg_get_userbyid(e.extowner)", 0},
+var pgExtensionCols = []vcol{
+	{Name: "extname", Type: "text"},
+	{Name: "extversion", Type: "text"},
+	{Name: "extnamespace", Type: "text", Expr: "n.nspname"},
+	{Name: "extrelocatable", Type: "boolean"},
+	{Name: "extowner", Type: "text", Expr: "pg_get_userbyid(e.extowner)"},
 }

@@ -9,17 +9,17 @@ var pgStatDatabaseConflicts = Probe{
 	Description:     "Queries cancelled by recovery conflicts in the database (pg_stat_database_conflicts).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,
-	Columns:         srcColumns(pgStatDatabaseConflictsCols),
-	Queries: srcQueries(pgStatDatabaseConflictsCols,
-		"FROM pg_stat_database_conflicts\nWHERE datname = current_database()"),
+	Columns:         vcolumns(pgStatDatabaseConflictsCols),
+	Queries: vqueries(pgStatDatabaseConflictsCols,
+		Versioned{MinVersion: 140000, SQL: "FROM pg_stat_database_conflicts\nWHERE datname = current_database()"}),
 }
 
-var pgStatDatabaseConflictsCols = []srcCol{
-	{"datid", "bigint", "", 0},
-	{"confl_tablespace", "bigint", "", 0},
-	{"confl_lock", "bigint", "", 0},
-	{"confl_snapshot", "bigint", "", 0},
-	{"confl_bufferpin", "bigint", "", 0},
-	{"confl_deadlock", "bigint", "", 0},
-	{"confl_active_logicalslot", "bigint", "", 160000},
+var pgStatDatabaseConflictsCols = []vcol{
+	{Name: "datid", Type: "bigint"},
+	{Name: "confl_tablespace", Type: "bigint"},
+	{Name: "confl_lock", Type: "bigint"},
+	{Name: "confl_snapshot", Type: "bigint"},
+	{Name: "confl_bufferpin", Type: "bigint"},
+	{Name: "confl_deadlock", Type: "bigint"},
+	{Name: "confl_active_logicalslot", Type: "bigint", Since: 160000},
 }

@@ -28,11 +28,11 @@ var pgStatStatements = Probe{
 	Description:     "Top 1000 statements by total execution time (pg_stat_statements extension).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,
-	Columns:         srcColumns(pgStatStatementsCols),
-	Queries: srcQueries(pgStatStatementsCols, `FROM (SELECT * FROM pg_stat_statements
+	Columns:         vcolumns(pgStatStatementsCols),
+	Queries: vqueries(pgStatStatementsCols, Versioned{MinVersion: 140000, SQL: `FROM (SELECT * FROM pg_stat_statements
       ORDER BY total_exec_time DESC
       LIMIT 1000 /*top_n*/) s,
-  to_jsonb(s) j`),
+  to_jsonb(s) j`}),
 	Check: `SELECT CASE
   WHEN NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements')
     THEN 'extension pg_stat_statements not installed'
@@ -47,7 +47,7 @@ END`,
 
 // pgssLater reads a column that extension versions after 1.8 added from the
 // row's jsonb j, falling back to the column's older names.
-func pgssLater(name, typ string, oldNames ...string) srcCol {
+func pgssLater(name, typ string, oldNames ...string) vcol {
 	expr := "j->>'" + name + "'"
 	for _, old := range oldNames {
 		expr += ", j->>'" + old + "'"
@@ -55,48 +55,48 @@ func pgssLater(name, typ string, oldNames ...string) srcCol {
 	if len(oldNames) > 0 {
 		expr = "COALESCE(" + expr + ")"
 	}
-	return srcCol{name, typ, expr, 0}
+	return vcol{Name: name, Type: typ, Expr: expr}
 }
 
-var pgStatStatementsCols = []srcCol{
+var pgStatStatementsCols = []vcol{
 	// Columns every version from 1.8 on has, read directly.
-	{"userid", "bigint", "s.userid", 0},
-	{"dbid", "bigint", "s.dbid", 0},
+	{Name: "userid", Type: "bigint", Expr: "s.userid"},
+	{Name: "dbid", Type: "bigint", Expr: "s.dbid"},
 	pgssLater("toplevel", "boolean"),
-	{"queryid", "bigint", "s.queryid", 0},
-	{"query", "text", "left(s.query, 4096)", 0},
-	{"plans", "bigint", "s.plans", 0},
-	{"total_plan_time", "double precision", "s.total_plan_time", 0},
-	{"min_plan_time", "double precision", "s.min_plan_time", 0},
-	{"max_plan_time", "double precision", "s.max_plan_time", 0},
-	{"mean_plan_time", "double precision", "s.mean_plan_time", 0},
-	{"stddev_plan_time", "double precision", "s.stddev_plan_time", 0},
-	{"calls", "bigint", "s.calls", 0},
-	{"total_exec_time", "double precision", "s.total_exec_time", 0},
-	{"min_exec_time", "double precision", "s.min_exec_time", 0},
-	{"max_exec_time", "double precision", "s.max_exec_time", 0},
-	{"mean_exec_time", "double precision", "s.mean_exec_time", 0},
-	{"stddev_exec_time", "double precision", "s.stddev_exec_time", 0},
-	{"rows", "bigint", "s.rows", 0},
-	{"shared_blks_hit", "bigint", "s.shared_blks_hit", 0},
-	{"shared_blks_read", "bigint", "s.shared_blks_read", 0},
-	{"shared_blks_dirtied", "bigint", "s.shared_blks_dirtied", 0},
-	{"shared_blks_written", "bigint", "s.shared_blks_written", 0},
-	{"local_blks_hit", "bigint", "s.local_blks_hit", 0},
-	{"local_blks_read", "bigint", "s.local_blks_read", 0},
-	{"local_blks_dirtied", "bigint", "s.local_blks_dirtied", 0},
-	{"local_blks_written", "bigint", "s.local_blks_written", 0},
-	{"temp_blks_read", "bigint", "s.temp_blks_read", 0},
-	{"temp_blks_written", "bigint", "s.temp_blks_written", 0},
+	{Name: "queryid", Type: "bigint", Expr: "s.queryid"},
+	{Name: "query", Type: "text", Expr: "left(s.query, 4096)"},
+	{Name: "plans", Type: "bigint", Expr: "s.plans"},
+	{Name: "total_plan_time", Type: "double precision", Expr: "s.total_plan_time"},
+	{Name: "min_plan_time", Type: "double precision", Expr: "s.min_plan_time"},
+	{Name: "max_plan_time", Type: "double precision", Expr: "s.max_plan_time"},
+	{Name: "mean_plan_time", Type: "double precision", Expr: "s.mean_plan_time"},
+	{Name: "stddev_plan_time", Type: "double precision", Expr: "s.stddev_plan_time"},
+	{Name: "calls", Type: "bigint", Expr: "s.calls"},
+	{Name: "total_exec_time", Type: "double precision", Expr: "s.total_exec_time"},
+	{Name: "min_exec_time", Type: "double precision", Expr: "s.min_exec_time"},
+	{Name: "max_exec_time", Type: "double precision", Expr: "s.max_exec_time"},
+	{Name: "mean_exec_time", Type: "double precision", Expr: "s.mean_exec_time"},
+	{Name: "stddev_exec_time", Type: "double precision", Expr: "s.stddev_exec_time"},
+	{Name: "rows", Type: "bigint", Expr: "s.rows"},
+	{Name: "shared_blks_hit", Type: "bigint", Expr: "s.shared_blks_hit"},
+	{Name: "shared_blks_read", Type: "bigint", Expr: "s.shared_blks_read"},
+	{Name: "shared_blks_dirtied", Type: "bigint", Expr: "s.shared_blks_dirtied"},
+	{Name: "shared_blks_written", Type: "bigint", Expr: "s.shared_blks_written"},
+	{Name: "local_blks_hit", Type: "bigint", Expr: "s.local_blks_hit"},
+	{Name: "local_blks_read", Type: "bigint", Expr: "s.local_blks_read"},
+	{Name: "local_blks_dirtied", Type: "bigint", Expr: "s.local_blks_dirtied"},
+	{Name: "local_blks_written", Type: "bigint", Expr: "s.local_blks_written"},
+	{Name: "temp_blks_read", Type: "bigint", Expr: "s.temp_blks_read"},
+	{Name: "temp_blks_written", Type: "bigint", Expr: "s.temp_blks_written"},
 	pgssLater("shared_blk_read_time", "double precision", "blk_read_time"),
 	pgssLater("shared_blk_write_time", "double precision", "blk_write_time"),
 	pgssLater("local_blk_read_time", "double precision"),
 	pgssLater("local_blk_write_time", "double precision"),
 	pgssLater("temp_blk_read_time", "double precision"),
 	pgssLater("temp_blk_write_time", "double precision"),
-	{"wal_records", "bigint", "s.wal_records", 0},
-	{"wal_fpi", "bigint", "s.wal_fpi", 0},
-	{"wal_bytes", "numeric", "s.wal_bytes", 0},
+	{Name: "wal_records", Type: "bigint", Expr: "s.wal_records"},
+	{Name: "wal_fpi", Type: "bigint", Expr: "s.wal_fpi"},
+	{Name: "wal_bytes", Type: "numeric", Expr: "s.wal_bytes"},
 	pgssLater("wal_buffers_full", "bigint"),
 	pgssLater("jit_functions", "bigint"),
 	pgssLater("jit_generation_time", "double precision"),

@@ -9,15 +9,15 @@ var pgStatUserFunctions = Probe{
 	Description:     "Calls and total/self time per tracked function (pg_stat_user_functions).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,
-	Columns:         srcColumns(pgStatUserFunctionsCols),
-	Queries:         srcQueries(pgStatUserFunctionsCols, "FROM pg_stat_user_functions"),
+	Columns:         vcolumns(pgStatUserFunctionsCols),
+	Queries:         vqueries(pgStatUserFunctionsCols, Versioned{MinVersion: 140000, SQL: "FROM pg_stat_user_functions"}),
 }
 
-var pgStatUserFunctionsCols = []srcCol{
-	{"funcid", "bigint", "", 0},
-	{"schemaname", "text", "", 0},
-	{"funcname", "text", "", 0},
-	{"calls", "bigint", "", 0},
-	{"total_time", "double precision", "", 0},
-	{"self_time", "double precision", "", 0},
+var pgStatUserFunctionsCols = []vcol{
+	{Name: "funcid", Type: "bigint"},
+	{Name: "schemaname", Type: "text"},
+	{Name: "funcname", Type: "text"},
+	{Name: "calls", Type: "bigint"},
+	{Name: "total_time", Type: "double precision"},
+	{Name: "self_time", Type: "double precision"},
 }

@@ -8,14 +8,14 @@ var pgStatioAllSequences = Probe{
 	Description:     "Block reads and buffer hits per sequence (pg_statio_all_sequences).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,
-	Columns:         srcColumns(pgStatioAllSequencesCols),
-	Queries:         srcQueries(pgStatioAllSequencesCols, "FROM pg_statio_all_sequences"),
+	Columns:         vcolumns(pgStatioAllSequencesCols),
+	Queries:         vqueries(pgStatioAllSequencesCols, Versioned{MinVersion: 140000, SQL: "FROM pg_statio_all_sequences"}),
 }
 
-var pgStatioAllSequencesCols = []srcCol{
-	{"relid", "bigint", "", 0},
-	{"schemaname", "text", "", 0},
-	{"relname", "text", "", 0},
-	{"blks_read", "bigint", "", 0},
-	{"blks_hit", "bigint", "", 0},
+var pgStatioAllSequencesCols = []vcol{
+	{Name: "relid", Type: "bigint"},
+	{Name: "schemaname", Type: "text"},
+	{Name: "relname", Type: "text"},
+	{Name: "blks_read", Type: "bigint"},
+	{Name: "blks_hit", Type: "bigint"},
 }

@@ -88,10 +88,10 @@ var pgSysCPUMemoryByProcess = sysStatsProbe("pg_sys_cpu_memory_by_process",
 // sysStatsProbe builds the probe reading system_stats function fn; each
 // column is "name type".
 func sysStatsProbe(fn, description string, columns ...string) Probe {
-	cols := make([]srcCol, len(columns))
+	cols := make([]vcol, len(columns))
 	for i, c := range columns {
 		name, typ, _ := strings.Cut(c, " ")
-		cols[i] = srcCol{name, typ, "j->>'" + name + "'", 0}
+		cols[i] = vcol{Name: name, Type: typ, Expr: "j->>'" + name + "'"}
 	}
 	return Probe{
 		Name:            fn,
@@ -99,8 +99,8 @@ func sysStatsProbe(fn, description string, columns ...string) Probe {
 		Description:     description,
 		IntervalSeconds: 600,
 		RetentionDays:   7,
-		Columns:         srcColumns(cols),
-		Queries:         srcQueries(cols, "FROM "+fn+"() f, to_jsonb(f) j"),
+		Columns:         vcolumns(cols),
+		Queries:         vqueries(cols, Versioned{MinVersion: 140000, SQL: "FROM " + fn + "() f, to_jsonb(f) j"}),
 		Check: `SELECT CASE
   WHEN NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'system_stats')
     THEN 'extension system_stats not installed'

@@ -39,10 +39,16 @@ func (c *availabilityCache) get(k availKey, now time.Time) (availEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.m[k]
-	if !ok || now.Sub(e.checkedAt) >= c.recheck {
+	switch {
+	case !ok:
 		return e, false
+	case e.reason == "" && !e.checkedAt.IsZero():
+		// A source that was there stays trusted until the probe fails on a
+		// missing object or privilege (forget); checking it again on every
+		// run would double the queries of a 5-minute probe.
+		return e, true
 	}
-	return e, true
+	return e, now.Sub(e.checkedAt) < c.recheck
 }
 
 func (c *availabilityCache) put(k availKey, e availEntry) {

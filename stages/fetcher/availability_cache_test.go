@@ -22,6 +22,8 @@ func TestAvailabilityCache(t *testing.T) {
 	require.NotEmpty(t, e.reason)
 	_, fresh = c.get(in("app1"), now.Add(3*time.Second))
 	require.False(t, fresh, "due for a recheck")
+	_, fresh = c.get(in("app2"), now.Add(time.Hour))
+	require.True(t, fresh, "an available source is trusted until the probe fails on it")
 	_, fresh = c.get(in("app3"), now)
 	require.False(t, fresh, "a failed check is rechecked on the next run")
 

@@ -70,9 +70,10 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 		f.stats.ProbeErrors.Add(1)
 		f.obs.ProbeRun(p.Name, ResultError, took, 0)
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42883" || pgErr.Code == "58P01") {
-			// The view or function vanished (extension dropped): check
-			// availability again on the next run instead of failing on.
+		if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42883" || pgErr.Code == "58P01" || pgErr.Code == "42501") {
+			// The view or function vanished (extension dropped) or the
+			// privilege was revoked: check availability again on the next
+			// run instead of failing on.
 			f.avail.forget(conn.ID, db, p.Name)
 		}
 		if ctx.Err() == nil {

@@ -33,8 +33,8 @@ type plan struct {
 
 func newPlan() *plan { return &plan{entries: map[key]*entry{}} }
 
-// sync adopts a new configuration. New pairs are looked at now (the
-// current slot of a newly seen pair runs at once); a pair whose interval
+// sync adopts a new configuration. A newly seen pair publishes its
+// current slot within at most half an interval (catchUpDelay); a pair whose interval
 // changed is looked at now as well, and due decides whether its current
 // slot still needs a job; removed pairs leave the schedule.
 func (p *plan) sync(conns []catalog.Connection, cfgs map[string]catalog.ProbeConfig, known map[string]bool, now time.Time) {
@@ -51,7 +51,7 @@ func (p *plan) sync(conns []catalog.Connection, cfgs map[string]catalog.ProbeCon
 			case e == nil:
 				e = &entry{key: k, interval: pc.IntervalSeconds, order: order(k)}
 				e.off = Offset(k.conn, k.probe, e.interval)
-				e.next = now.Unix()
+				e.next = now.Unix() + e.catchUpDelay(now)
 				p.entries[k] = e
 				heap.Push(&p.queue, e)
 			case e.interval != pc.IntervalSeconds:
@@ -68,6 +68,26 @@ func (p *plan) sync(conns []catalog.Connection, cfgs map[string]catalog.ProbeCon
 			delete(p.entries, k)
 		}
 	}
+}
+
+// catchUpSpread bounds how long the first job of a newly seen pair may
+// wait. See catchUpDelay.
+const catchUpSpread = 5 * 60
+
+// catchUpDelay is when, in seconds from now, a newly seen pair publishes
+// its current slot. The slot has begun already, so it is caught up rather
+// than skipped, but not at once: a fresh start of a fleet of N servers
+// would otherwise queue N × 34 jobs in one second, and the jobs of the
+// 30-second probes behind them would go stale before the fetchers reached
+// them. The delay is spread over at most half the interval and five
+// minutes, and always ends inside the slot, so the job is still on time.
+func (e *entry) catchUpDelay(now time.Time) int64 {
+	_, start := slotOf(now, e.off, e.interval)
+	window := min(start.Unix()+int64(e.interval)-now.Unix(), int64(e.interval/2), catchUpSpread)
+	if window <= 1 {
+		return 0
+	}
+	return int64(e.order) % window
 }
 
 // due returns the entry to look at next if it is due at now.

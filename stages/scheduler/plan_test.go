@@ -87,8 +87,23 @@ func TestPlanSpreadsTheFirstBurstOverServers(t *testing.T) {
 	cfgs, known := probeSet(names)
 	p := newPlan()
 	p.sync(fleet(100), cfgs, known, start)
-	jobs := drive(p, start, 1, nil)
-	require.Len(t, jobs, 3400, "every pair's current slot runs at first sight")
+	perSecond := map[int]int{}
+	var jobs []bus.Job
+	for i := range 151 {
+		got := drive(p, start.Add(time.Duration(i)*time.Second), 1, nil)
+		perSecond[i] = len(got)
+		jobs = append(jobs, got...)
+	}
+	caught := map[key]bool{}
+	for _, j := range jobs {
+		if slot, _ := SlotAt(start, j.ConnectionID, j.Probe, 300); slot == j.Slot {
+			caught[key{j.ConnectionID, j.Probe}] = true
+		}
+	}
+	require.Equal(t, 3400, len(caught), "every pair's current slot is caught up within half an interval")
+	for i, n := range perSecond {
+		require.LessOrEqual(t, n, 150, "second %d: the catch-up is spread, not one burst", i)
+	}
 	// Any 16 consecutive jobs (a fetcher's workers) touch many servers, not
 	// one server's probes in a row.
 	for i := 0; i+16 <= len(jobs); i += 16 {
@@ -100,25 +115,39 @@ func TestPlanSpreadsTheFirstBurstOverServers(t *testing.T) {
 	}
 }
 
+// firstJob drives the plan until its first job and returns it with the
+// second it went out.
+func firstJob(t *testing.T, p *plan, start time.Time) (bus.Job, time.Time) {
+	t.Helper()
+	for i := range 3600 {
+		at := start.Add(time.Duration(i) * time.Second)
+		if jobs := drive(p, at, 1, nil); len(jobs) > 0 {
+			require.Len(t, jobs, 1)
+			return jobs[0], at
+		}
+	}
+	t.Fatal("no job within an hour")
+	return bus.Job{}, time.Time{}
+}
+
 func TestPlanIntervalChangeAppliesFromTheNextSlot(t *testing.T) {
 	start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	cfgs, known := probeSet(map[string]int{"a": 60})
 	p := newPlan()
 	conns := fleet(1)
 	p.sync(conns, cfgs, known, start)
-	first := drive(p, start, 1, nil)
-	require.Len(t, first, 1)
+	first, sent := firstJob(t, p, start)
 
 	// Ten seconds later the interval drops to 20 s: the job just taken
 	// serves the current 20 s slot, the next one runs when it begins.
-	at := start.Add(10 * time.Second)
+	at := sent.Add(10 * time.Second)
 	cfgs, _ = probeSet(map[string]int{"a": 20})
 	p.sync(conns, cfgs, known, at)
 	jobs := drive(p, at, 60, nil)
 	require.NotEmpty(t, jobs)
 	for _, j := range jobs {
 		require.Equal(t, 20, j.IntervalSeconds)
-		require.True(t, j.ScheduledAt.After(first[0].ScheduledAt), "no second sample in the slot that was served")
+		require.True(t, j.ScheduledAt.After(first.ScheduledAt), "no second sample in the slot that was served")
 		require.True(t, j.ScheduledAt.After(at), "the new interval starts with its next slot")
 	}
 	require.InDelta(t, 3, len(jobs), 1)
@@ -147,10 +176,11 @@ func TestPlanRetriesAfterAFailedPublish(t *testing.T) {
 	cfgs, known := probeSet(map[string]int{"a": 60})
 	p := newPlan()
 	p.sync(fleet(1), cfgs, known, start)
-	// Publishing fails for the first three seconds: the slot goes out late,
-	// once, rather than being skipped.
-	jobs := drive(p, start, 10, map[int]bool{0: true, 1: true, 2: true})
-	require.Len(t, jobs, 1)
+	due := int(p.entries[key{1, "a"}].next - start.Unix())
+	// Publishing fails for three seconds from when the job is due: the slot
+	// goes out late, once, rather than being skipped.
+	jobs := drive(p, start, due+4, map[int]bool{due: true, due + 1: true, due + 2: true})
+	require.Equal(t, 1, len(jobs))
 	slot, _ := SlotAt(start, 1, "a", 60)
 	require.Equal(t, slot, jobs[0].Slot)
 }
@@ -164,11 +194,11 @@ func BenchmarkPlanTick(b *testing.B) {
 	cfgs, known := probeSet(intervals)
 	p := newPlan()
 	p.sync(fleet(1000), cfgs, known, start)
-	drive(p, start, 1, nil) // the first burst
+	drive(p, start, 1800, nil) // the first slots, caught up
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		now := start.Add(time.Duration(1+i) * time.Second)
+		now := start.Add(time.Duration(1800+i) * time.Second)
 		for e := p.due(now); e != nil; e = p.due(now) {
 			_, ok := e.job(now)
 			p.done(e, now, ok)

@@ -63,6 +63,9 @@ func (r *Report) Markdown(w io.Writer) {
 	p("- machine: %s; at the end %s", r.Machine, r.LoadEnd)
 	p("- fleet: %d simulated servers as connection rows over %d local clusters (%d application databases × %d tables, 2 indexes each, plus postgres; pg_stat_statements in every database; a small load loop), all probes, %s",
 		r.Servers, r.Clusters, r.Content.AppDatabases, r.Content.Tables, CompressedNote(r.Factor))
+	if r.CollectorSettings != "" {
+		p("- collector: `pgcollector run` with %s", r.CollectorSettings)
+	}
 	p("")
 	p("```")
 	p("%s", r.Line())
@@ -140,10 +143,11 @@ const method = `
   pg_stat_connection_security, which inflates those probes' rows compared with N real servers. The 10
   system_stats probes run but find the extension absent (the test stand-in reads /proc for every process on
   the host, which would measure the stand-in, not the collector); pg_stat_io needs PostgreSQL 16. The real
-  ` + "`pgcollector run`" + ` binary runs with default settings, built with a profiling overlay (` + "`go build -overlay`" + `
+  ` + "`pgcollector run`" + ` binary runs with the settings named at the top, built with a profiling overlay (` + "`go build -overlay`" + `
   adds net/http/pprof on PGC_BENCH_PPROF; the product has no such endpoint).
-- **Window.** Every (connection, probe) gets its first job at once when the collector starts; the window begins
-  once the job and batch backlogs (read through PGC_NATS_LISTEN) are worked off.
+- **Window.** Every (connection, probe) catches up its current slot within half an interval (at most 5 min) of
+  the collector's start; the window begins after that (full run: at least 6 min) once the job and batch
+  backlogs (read through PGC_NATS_LISTEN) are worked off.
 - **rows_per_s**: rows stored in metrics.* with collected_at inside the window, divided by its length.
 - **cpu_s_per_1m_rows**: utime+stime of the collector process (/proc/<pid>/stat) over the window, per million
   of those rows. The plain loop is measured the same way in its own process.

@@ -19,9 +19,12 @@ type Report struct {
 	Clusters int
 	Content  Content
 	Factor   int // time compression: intervals divided by this
-	Took     time.Duration
-	LoadEnd  string // /proc/loadavg when the run ended
-	OutDir   string // profiles, logs and report.json of the run
+	// CollectorSettings says which settings of the collector differ
+	// from the defaults.
+	CollectorSettings string
+	Took              time.Duration
+	LoadEnd           string // /proc/loadavg when the run ended
+	OutDir            string // profiles, logs and report.json of the run
 
 	Sink     SinkResult
 	Steady   Steady

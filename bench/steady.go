@@ -73,8 +73,9 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 	started time.Time, o SteadyOptions) (Steady, error) {
 	var s Steady
 	pid := c.Pid()
-	// Warm-up: every (connection, probe) gets its first job at once on
-	// start; the window begins once fetchers and sinks are through it.
+	// Warm-up: every (connection, probe) catches its current slot up
+	// soon after start; the window begins once fetchers and sinks are
+	// through it.
 	for {
 		if done, err := c.Exited(); done {
 			return s, fmt.Errorf("collector exited during warm-up: %v", err)

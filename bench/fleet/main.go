@@ -9,7 +9,8 @@
 //
 // BENCH_SHORT=1 runs a smaller fleet with compressed intervals in under
 // four minutes. BENCH_SERVERS, BENCH_FACTOR, BENCH_CLUSTERS, BENCH_WINDOW
-// and BENCH_OUTAGE resize a run; BENCH_SKIP=gobench,sink,baseline,drain
+// and BENCH_OUTAGE resize a run; BENCH_MEMORY_LIMIT sets the collector's
+// PGC_MEMORY_LIMIT (default 200MiB, empty: the product default); BENCH_SKIP=gobench,sink,baseline,drain
 // leaves phases out; BENCH_OUT keeps profiles and logs in a directory of
 // your choice (default: a new directory under $TMPDIR); BENCH_OVERLAY adds
 // a `go build -overlay` file to the collector's build, to measure a patch
@@ -60,7 +61,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	for _, k := range []string{"BENCH_SERVERS", "BENCH_FACTOR", "BENCH_CLUSTERS", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY"} {
+	for _, k := range []string{"BENCH_SERVERS", "BENCH_FACTOR", "BENCH_CLUSTERS", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY", "BENCH_MEMORY_LIMIT"} {
 		if v := os.Getenv(k); v != "" {
 			cmd = k + "=" + v + " " + cmd
 		}

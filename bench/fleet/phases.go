@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -27,7 +28,15 @@ func fleetPhases(ctx context.Context, pr progress, r *bench.Report, f *bench.Fle
 	// The buffer's files can reach PGC_BUFFER_MAX_BYTES: remove them, keep
 	// the log.
 	defer os.RemoveAll(filepath.Join(dir, "data"))
-	c, err := bench.NewCollector(bin, dir, dsURL)
+	var extra []string
+	if p.MemoryLimit != "" {
+		extra = append(extra, "PGC_MEMORY_LIMIT="+p.MemoryLimit)
+	}
+	r.CollectorSettings = "default settings"
+	if len(extra) > 0 {
+		r.CollectorSettings = fmt.Sprintf("default settings except %s", strings.Join(extra, " "))
+	}
+	c, err := bench.NewCollector(bin, dir, dsURL, extra...)
 	if err != nil {
 		return err
 	}

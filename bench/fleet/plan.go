@@ -29,6 +29,7 @@ type plan struct {
 	Window, Settle       time.Duration
 	ProfileFor           time.Duration
 	Outage, MaxDrain     time.Duration
+	MemoryLimit          string          // PGC_MEMORY_LIMIT of the collector; BENCH_MEMORY_LIMIT overrides it
 	Skip                 map[string]bool // BENCH_SKIP: phases left out while working on another
 }
 
@@ -38,21 +39,30 @@ func (p plan) skip(phase string) bool { return p.Skip[phase] }
 
 func fullPlan() plan {
 	return plan{
-		Servers: 1000, Clusters: 3, Factor: 1,
+		// 100 simulated servers per cluster: every server on a cluster
+		// sees the collector's sessions of all the others in
+		// pg_stat_activity, so fewer servers per cluster keep those
+		// probes nearer the row counts of a real server.
+		Servers: 1000, Clusters: 10, Factor: 1,
 		Content:  bench.Content{AppDatabases: 2, Tables: 300, Functions: 20},
-		LoadRate: 100,
+		LoadRate: 50,
 		SinkRows: 1_000_000, SinkRounds: 2, GoBenchtime: "1s",
 		BaselineFor: 60 * time.Second, BaselineWorkers: 4,
 		IdleMeasure: 20 * time.Second,
-		// Every server decrypts its password and opens its first sessions
-		// at start, and every (connection, probe) gets its first job at
-		// once: the window waits for that to settle.
-		MinWarmup: 2 * time.Minute, MaxWarmup: 8 * time.Minute,
+		// Every server opens its first sessions at start, and every
+		// (connection, probe) catches its current slot up within half an
+		// interval, at most five minutes: the window waits for that to
+		// settle.
+		MinWarmup: 6 * time.Minute, MaxWarmup: 10 * time.Minute,
 		// One window covers a whole cycle of the 300 s probes, which
 		// carry most rows; probe offsets spread every probe's runs evenly.
 		Window: 5 * time.Minute, Settle: 5 * time.Second,
 		ProfileFor: 30 * time.Second,
 		Outage:     2 * time.Minute, MaxDrain: 10 * time.Minute,
+		// The goal is 200 MB of RSS for 1,000 servers; the soft limit is
+		// what keeps the heap from growing to twice what is live, and its
+		// price shows in the CPU per row.
+		MemoryLimit: "200MiB",
 	}
 }
 
@@ -68,6 +78,7 @@ func shortPlan() plan {
 		Window: 40 * time.Second, Settle: 3 * time.Second,
 		ProfileFor: 15 * time.Second,
 		Outage:     15 * time.Second, MaxDrain: 90 * time.Second,
+		MemoryLimit: "200MiB",
 	}
 }
 
@@ -93,6 +104,9 @@ func (p *plan) overrides() error {
 		default:
 			return fmt.Errorf("BENCH_SKIP: unknown phase %q (gobench, sink, baseline, drain)", ph)
 		}
+	}
+	if v, ok := os.LookupEnv("BENCH_MEMORY_LIMIT"); ok {
+		p.MemoryLimit = v
 	}
 	durs := map[string]*time.Duration{"BENCH_WINDOW": &p.Window, "BENCH_OUTAGE": &p.Outage}
 	for k, dst := range durs {

@@ -67,6 +67,7 @@ func cmdRun(args []string, configPath string, e env) error {
 		return err
 	}
 	log := newLogger(c.s.Core, e.stderr)
+	applyMemoryLimit(c.s.Core.MemoryLimit, log)
 	pool, err := c.datastore()
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ type core struct {
 	HTTPAddr              string        `envconfig:"HTTP_ADDR" default:"127.0.0.1:9187" desc:"address of /metrics, /healthz and /readyz (empty disables)"`
 	LogLevel              string        `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
 	LogFormat             string        `envconfig:"LOG_FORMAT" default:"text" desc:"log format: text or json"`
+	MemoryLimit           bus.ByteSize  `envconfig:"MEMORY_LIMIT" default:"0" desc:"soft memory limit of the process (the garbage collector works harder near it); 0: GOMEMLIMIT, else 90% of a cgroup limit, else none"`
 }
 
 // settings is every package's configuration, loaded together.

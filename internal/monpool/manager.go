@@ -140,7 +140,7 @@ func (m *Manager) Open(id int64) int {
 
 // Run closes idle sessions until ctx ends, then closes every session.
 func (m *Manager) Run(ctx context.Context) error {
-	t := time.NewTicker(minDuration(m.cfg.IdleTimeout/2, 30*time.Second))
+	t := time.NewTicker(m.cfg.reapEvery())
 	defer t.Stop()
 	for {
 		select {
@@ -154,9 +154,9 @@ func (m *Manager) Run(ctx context.Context) error {
 				pools = append(pools, srv)
 			}
 			m.mu.Unlock()
-			before := time.Now().Add(-m.cfg.IdleTimeout)
+			now := time.Now()
 			for _, srv := range pools {
-				srv.reapIdle(before)
+				srv.reapIdle(now)
 			}
 		}
 	}
@@ -174,13 +174,6 @@ func (m *Manager) Close() {
 	}
 	m.mu.Unlock()
 	retireAll(gone)
-}
-
-func minDuration(a, b time.Duration) time.Duration {
-	if a <= 0 || b < a {
-		return b
-	}
-	return a
 }
 
 // backoff is the pause after n consecutive connect failures.

@@ -88,26 +88,33 @@ func (s *server) acquire(ctx context.Context, database string) (*Session, error)
 		}
 		var victim *Session
 		switch {
+		case s.m.cfg.PerDatabase > 0 && s.busy[database] >= s.m.cfg.PerDatabase:
+			// This database has its share of sessions, all borrowed:
+			// wait for one. The database probes of a server arrive
+			// together, and running them one after another on a warm
+			// session costs the server less than a backend each.
+			if err := s.wait(ctx); err != nil {
+				return nil, err
+			}
+			continue
 		case s.total < s.m.cfg.MaxConns:
 			s.total++
 		case len(s.idle) > 0 && s.busy[database] == 0:
 			// The budget is full of idle sessions to other databases:
-			// trade the least recently used one for this database. When
-			// a session of this database is only busy, waiting for it
-			// is cheaper for the server than a new backend (a fork and
-			// a cold catalog cache) that would replace a warm one.
-			victim = s.idle[0]
-			s.idle = s.idle[1:]
+			// trade one for this database. When a session of this
+			// database is only busy, waiting for it is cheaper for the
+			// server than a new backend (a fork and a cold catalog
+			// cache) that would replace a warm one.
+			victim = s.takeVictim()
 		default:
-			wait := s.changed
-			s.mu.Unlock()
-			select {
-			case <-ctx.Done():
-				return nil, fmt.Errorf("wait for a session of %s (cap %d): %w", s.conn.Name, s.m.cfg.MaxConns, ctx.Err())
-			case <-wait:
-				continue
+			if err := s.wait(ctx); err != nil {
+				return nil, err
 			}
+			continue
 		}
+		// Counted as busy while it dials, so that the next job for this
+		// database waits for it instead of opening another.
+		s.busy[database]++
 		conn, gen, base := s.conn, s.gen, s.base
 		s.mu.Unlock()
 		if victim != nil {
@@ -115,6 +122,34 @@ func (s *server) acquire(ctx context.Context, database string) (*Session, error)
 		}
 		return s.open(ctx, conn, gen, base, database)
 	}
+}
+
+// wait unlocks s.mu and waits until capacity may have freed.
+func (s *server) wait(ctx context.Context) error {
+	changed := s.changed
+	s.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return fmt.Errorf("wait for a session of %s (cap %d): %w", s.conn.Name, s.m.cfg.MaxConns, ctx.Err())
+	case <-changed:
+		return nil
+	}
+}
+
+// takeVictim removes the idle session to trade for another database: the
+// least recently used one of a database other than the connection's own,
+// whose session serves every server probe and is worth keeping warm.
+func (s *server) takeVictim() *Session {
+	i := 0
+	for j, sess := range s.idle {
+		if sess.Database != s.conn.Database {
+			i = j
+			break
+		}
+	}
+	victim := s.idle[i]
+	s.idle = append(s.idle[:i], s.idle[i+1:]...)
+	return victim
 }
 
 // open dials a session for a slot already counted in total.
@@ -134,6 +169,7 @@ func (s *server) open(ctx context.Context, c catalog.Connection, gen int, base *
 	defer s.mu.Unlock()
 	if err != nil {
 		s.total--
+		s.unbusy(database)
 		s.signal()
 		ce := &ConnectError{Connection: c.Name, Database: database,
 			DatabaseOnly: databaseOnly(err, database, c.Database), Err: err}
@@ -148,15 +184,12 @@ func (s *server) open(ctx context.Context, c catalog.Connection, gen int, base *
 		s.failures, s.failUntil, s.lastErr = 0, time.Time{}, nil
 		s.base = base
 	}
-	s.busy[database]++
 	return &Session{Conn: conn, Database: database, srv: s, gen: gen}, nil
 }
 
 func (s *server) release(sess *Session, broken bool) {
 	s.mu.Lock()
-	if s.busy[sess.Database]--; s.busy[sess.Database] <= 0 {
-		delete(s.busy, sess.Database)
-	}
+	s.unbusy(sess.Database)
 	if broken || s.retired || sess.gen != s.gen {
 		// The slot is given back only once the backend is gone.
 		s.mu.Unlock()
@@ -173,11 +206,20 @@ func (s *server) release(sess *Session, broken bool) {
 	s.mu.Unlock()
 }
 
-func (s *server) reapIdle(before time.Time) {
+// unbusy counts one borrowed session of database less.
+func (s *server) unbusy(database string) {
+	if s.busy[database]--; s.busy[database] <= 0 {
+		delete(s.busy, database)
+	}
+}
+
+// reapIdle closes the sessions idle for longer than their database allows
+// (Config.idleLimit).
+func (s *server) reapIdle(now time.Time) {
 	s.mu.Lock()
 	var keep, drop []*Session
 	for _, sess := range s.idle {
-		if sess.lastUsed.Before(before) {
+		if now.Sub(sess.lastUsed) > s.m.cfg.idleLimit(sess.Database, s.conn.Database) {
 			drop = append(drop, sess)
 		} else {
 			keep = append(keep, sess)

@@ -56,6 +56,10 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 		log.Debug("probe unavailable", "reason", reason)
 		return f.publishStatus(ctx, job, conn, p, storedDB, true, reason)
 	}
+	// The sample is taken now, not when the job began: waiting for the
+	// server's session (the database probes of a server queue for one) is
+	// not part of the sample's age.
+	collectedAt = f.now().UTC().Truncate(time.Microsecond)
 	f.stats.ProbeRuns.Add(1)
 	start := time.Now()
 	var data []byte

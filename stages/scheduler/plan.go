@@ -2,8 +2,6 @@ package scheduler
 
 import (
 	"container/heap"
-	"hash/fnv"
-	"strconv"
 	"time"
 
 	"github.com/pgcollector/pgcollector/bus"
@@ -133,10 +131,12 @@ func slotOf(t time.Time, off int64, interval int) (int64, time.Time) {
 // order spreads the entries that are due on the same second (every pair at
 // start) over the fleet: consecutive jobs then go to different servers
 // instead of one server's 34 probes in a row queueing for its sessions.
+// The database probes of a connection share their order as they share
+// their phase, so they are caught up together at start too.
 func order(k key) uint32 {
-	h := fnv.New32a()
-	h.Write([]byte(k.probe + "@" + strconv.FormatInt(k.conn*2654435761, 10)))
-	return h.Sum32()
+	h := phaseHash(k.conn, k.probe)
+	// Mixed again, so that the order is not the offset.
+	return h*2654435761 ^ h>>16
 }
 
 // entryHeap orders entries by next, then order.

@@ -110,11 +110,27 @@ func (s *Scheduler) Run(ctx context.Context) error {
 }
 
 // Offset spreads the slots of one (connection, probe) over its interval,
-// the same way in every scheduler process.
+// the same way in every scheduler process (see phaseHash).
 func Offset(conn int64, probe string, interval int) int64 {
+	return int64(phaseHash(conn, probe) % uint32(interval))
+}
+
+// phaseHash places a pair in its interval. A server-scoped probe has a
+// phase of its own, which spreads a server's probes over the interval. The
+// database-scoped probes of a connection share one: their slots begin on
+// the same second (intervals that divide one another line up), so they run
+// as one burst per interval, one database after another, each database on
+// one session (monpool), and the sessions to the server's other databases
+// are needed for that burst only (PGC_MONITORED_OTHER_DB_IDLE_TIMEOUT)
+// instead of being held, a backend each, all the time.
+func phaseHash(conn int64, probe string) uint32 {
+	key := strconv.FormatInt(conn, 10) + "/" + probe
+	if p, err := probes.ByName(probe); err == nil && p.Scope == probes.ScopeDatabase {
+		key = strconv.FormatInt(conn, 10) + "/database probes"
+	}
 	h := fnv.New32a()
-	h.Write([]byte(strconv.FormatInt(conn, 10) + "/" + probe))
-	return int64(h.Sum32() % uint32(interval))
+	h.Write([]byte(key))
+	return h.Sum32()
 }
 
 // SlotAt returns the slot containing t and the slot's start.

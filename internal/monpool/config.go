@@ -12,10 +12,12 @@ type Config struct {
 	AcquireTimeout time.Duration `envconfig:"MONITORED_ACQUIRE_TIMEOUT" default:"30s" desc:"longest wait for a session of a busy monitored server"`
 	IdleTimeout    time.Duration `envconfig:"MONITORED_IDLE_TIMEOUT" default:"5m" desc:"idle monitored sessions are closed after this"`
 	// The database probes of a connection share one phase (see the
-	// scheduler), so sessions to its other databases are needed for one
-	// burst per interval: holding them in between costs each server a
-	// backend per database for nothing.
-	OtherIdleTimeout time.Duration `envconfig:"MONITORED_OTHER_DB_IDLE_TIMEOUT" default:"20s" desc:"idle sessions to databases other than the connection's own are closed after this (0: as PGC_MONITORED_IDLE_TIMEOUT)"`
+	// scheduler), so the sessions to its other databases are needed for
+	// one burst per interval. Closing them after it saves the server a
+	// backend per database but costs a new session per database and burst
+	// (a fork, authentication and a cold catalog cache, tens of ms of
+	// server CPU): off by default, on for servers short of connections.
+	OtherIdleTimeout time.Duration `envconfig:"MONITORED_OTHER_DB_IDLE_TIMEOUT" default:"0" desc:"idle sessions to databases other than the connection's own are closed after this (0: as PGC_MONITORED_IDLE_TIMEOUT)"`
 	PerDatabase      int           `envconfig:"MONITORED_SESSIONS_PER_DATABASE" default:"1" desc:"sessions one monitored database may have at once; further probes of it wait for one (0: only the per-server cap applies)"`
 	ConnectTimeout   time.Duration `envconfig:"MONITORED_CONNECT_TIMEOUT" default:"10s" desc:"deadline for opening a monitored session"`
 	StatementTimeout time.Duration `envconfig:"PROBE_STATEMENT_TIMEOUT" default:"10s" desc:"statement_timeout of probe sessions (per-probe override in probes.statement_timeout_ms)"`

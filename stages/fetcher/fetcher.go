@@ -44,9 +44,10 @@ type Fetcher struct {
 	now   func() time.Time
 	stats Stats
 
-	dbs   *databaseCache
-	avail *availabilityCache
-	sizes sizeHints // result sizes, to allocate each run's buffer once
+	dbs    *databaseCache
+	avail  *availabilityCache
+	bursts *bursts
+	sizes  sizeHints // result sizes, to allocate each run's buffer once
 
 	bufferFull   atomic.Bool
 	bufferFullAt atomic.Int64 // unix nanoseconds of the last ErrBufferFull (job.go)
@@ -67,8 +68,8 @@ func New(cfg Config, src Source, pool *monpool.Manager, b Bus, log *slog.Logger)
 	return &Fetcher{
 		cfg: cfg, src: src, pool: pool, bus: b, log: log, now: time.Now,
 		dbs:   newDatabaseCache(cfg.DatabaseListTTL),
-		avail: newAvailabilityCache(cfg.AvailabilityRecheck),
-		obs:   nopObserver{}, health: newHealth(),
+		avail: newAvailabilityCache(cfg.AvailabilityRecheck), bursts: newBursts(),
+		obs: nopObserver{}, health: newHealth(),
 	}, nil
 }
 

@@ -3,14 +3,12 @@ package fetcher
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/pgcollector/pgcollector/bus"
-	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/probes"
 )
 
@@ -40,7 +38,7 @@ func (f *Fetcher) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	// Every message about a probe names the connection, the probe and the
 	// database; at the job level of a database-scoped probe that is "*",
-	// every database, and runJob narrows it per database.
+	// every database, and runDatabases narrows it per database.
 	db := "*"
 	if p.Scope == probes.ScopeServer {
 		db = conn.Database
@@ -57,7 +55,18 @@ func (f *Fetcher) handle(ctx context.Context, msg jetstream.Msg) {
 		_ = msg.Ack()
 		return
 	}
-	err = f.runJob(ctx, msg, job, conn, p, pc, base)
+	if p.Scope == probes.ScopeDatabase {
+		f.runBurst(ctx, &dbJob{msg: msg, md: md, job: job, conn: conn, p: p, pc: pc, log: base})
+		return
+	}
+	err = f.runOn(ctx, job, conn, p, pc, conn.Database, log)
+	f.settle(ctx, msg, md, err, log)
+}
+
+// settle acks, naks or terminates a job's message by the outcome of its
+// run: err is a publish error (probe errors are data, published as status
+// batches).
+func (f *Fetcher) settle(ctx context.Context, msg jetstream.Msg, md *jetstream.MsgMetadata, err error, log *slog.Logger) {
 	// lastTry: JetStream will not deliver the job again, so a result
 	// that was collected but not buffered is lost for good.
 	lastTry := md != nil && f.maxDeliver > 0 && md.NumDelivered >= uint64(f.maxDeliver)
@@ -86,8 +95,8 @@ func (f *Fetcher) handle(ctx context.Context, msg jetstream.Msg) {
 			"deliveries", md.NumDelivered)
 		_ = msg.Term()
 	default:
-		// A probe failure is recorded as a status batch by runJob; what
-		// reaches here is a publish failure, which a retry may cure.
+		// A probe failure is recorded as a status batch; what reaches
+		// here is a publish failure, which a retry may cure.
 		f.stats.JobsFailed.Add(1)
 		log.Warn("job failed; will be retried", "err", err)
 		_ = msg.NakWithDelay(2 * time.Second)
@@ -108,37 +117,4 @@ func (f *Fetcher) clearBufferFull(log *slog.Logger) {
 		f.obs.BufferFull(false)
 		log.Info("batch buffer has room again: collection resumed")
 	}
-}
-
-// runJob runs the probe on the server or on each of its databases and
-// publishes the batches. Probe errors become status batches; only publish
-// errors are returned.
-func (f *Fetcher) runJob(ctx context.Context, msg jetstream.Msg, job bus.Job, conn catalog.Connection,
-	p probes.Probe, pc catalog.ProbeConfig, log *slog.Logger) error {
-	// log names the connection and probe; each message adds the database.
-	if p.Scope == probes.ScopeServer {
-		return f.runOn(ctx, job, conn, p, pc, conn.Database, log.With("database", conn.Database))
-	}
-	listKey, listLog := availKey{conn.ID, "*", p.Name}, log.With("database", conn.Database)
-	dbs, err := f.databases(ctx, conn)
-	if err != nil {
-		f.obs.ProbeRun(p.Name, ResultError, 0, 0)
-		if f.acquireFailed(conn, err, listLog) {
-			return f.publishConnectionError(ctx, job, conn, p, "", f.now().UTC(), err)
-		}
-		f.probeFailed(listKey, fmt.Errorf("list databases: %w", err), listLog)
-		return f.publishStatus(ctx, job, conn, p, "", false, err.Error())
-	}
-	f.probeSucceeded(listKey, listLog)
-	for _, db := range dbs {
-		if err := f.runOn(ctx, job, conn, p, pc, db, log.With("database", db)); err != nil {
-			return err
-		}
-		if p.ClusterWide && f.avail.available(conn.ID, db, p.Name) {
-			// The source shows the whole cluster: one database is enough.
-			break
-		}
-		_ = msg.InProgress()
-	}
-	return nil
 }

@@ -29,19 +29,38 @@ const (
 	hdrUnavailable = "Pgc-Unavailable"
 	hdrReason      = "Pgc-Reason"
 	hdrConnError   = "Pgc-Connection-Error"
+	hdrEncoding    = "Pgc-Encoding"
 )
 
-const versionText = "1" // strconv.Itoa(Version), spelled once
+// A message carries the lowest version that can read it, so a build older
+// than compression still reads plain batches during a rolling upgrade and
+// refuses a compressed one loudly ("newer than this build") instead of
+// storing compressed bytes as COPY text.
+const (
+	versionText   = "1" // strconv.Itoa(versionPlain): a plain body
+	versionS2Text = "2" // strconv.Itoa(Version): a compressed body
+)
+
+// encodingHeaderSize is what the Pgc-Encoding header adds to a message;
+// the version header is one digit either way.
+const encodingHeaderSize = len(hdrEncoding) + len(": ") + len(encodingS2) + len("\r\n")
 
 // EncodeBatch returns the message for one batch part: subject
 // pgc.batches.<probe>, the Pgc-* headers, the Nats-Msg-Id
-// "<ID>#<Part>" and Data as the body, shared, not copied. PublishBatch
-// splits a large batch before encoding; EncodeBatch itself never splits.
+// "<ID>#<Part>" and Data as the body: compressed when that pays (see
+// compressBody), else shared, not copied. PublishBatch splits a large
+// batch before encoding; EncodeBatch itself never splits.
 func EncodeBatch(bt Batch) *nats.Msg {
+	body, encoding, version := bt.Data, "", versionText
+	if bt.Kind == KindRows {
+		if c := compressBody(bt.Data); c != nil {
+			body, encoding, version = c, encodingS2, versionS2Text
+		}
+	}
 	// One backing array for all values keeps this to a handful of
 	// allocations whatever the size of Data.
-	vals := [16]string{
-		versionText,
+	vals := [17]string{
+		version,
 		headerEscape(bt.ID),
 		string(bt.Kind),
 		strconv.FormatInt(bt.ConnectionID, 10),
@@ -53,7 +72,7 @@ func EncodeBatch(bt Batch) *nats.Msg {
 		strings.Join(bt.Columns, ","),
 		headerEscape(bt.ID) + "#" + strconv.Itoa(bt.Part),
 	}
-	h := make(nats.Header, 16)
+	h := make(nats.Header, len(vals))
 	keys := [...]string{hdrVersion, hdrID, hdrKind, hdrConnection, hdrProbe, hdrCollectedAt,
 		hdrPart, hdrParts, hdrRows, hdrColumns, jetstream.MsgIDHeader}
 	for i, k := range keys {
@@ -76,14 +95,21 @@ func EncodeBatch(bt Batch) *nats.Msg {
 	if bt.ConnectionError {
 		optional(hdrConnError, "true")
 	}
-	return &nats.Msg{Subject: BatchSubject(bt.Probe), Header: h, Data: bt.Data}
+	optional(hdrEncoding, encoding)
+	return &nats.Msg{Subject: BatchSubject(bt.Probe), Header: h, Data: body}
 }
 
 // DecodeBatch reads a batch part from a message's body and headers. Data
-// aliases data. It rejects a message from a newer, unknown version and
-// malformed or missing headers; the sink terminates such messages.
+// is the COPY text: it aliases data for a plain body and is a new slice
+// for a compressed one. It rejects a message from a newer, unknown
+// version, an unknown encoding, a corrupt body and malformed or missing
+// headers; the sink terminates such messages.
 func DecodeBatch(data []byte, h nats.Header) (Batch, error) {
 	if err := checkVersion(h.Get(hdrVersion)); err != nil {
+		return Batch{}, err
+	}
+	data, err := decodeBody(data, h.Get(hdrEncoding))
+	if err != nil {
 		return Batch{}, err
 	}
 	d := headerDecoder{h: h}

@@ -1,6 +1,7 @@
 package bus
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -16,13 +17,19 @@ func TestBatchCodecRoundTrip(t *testing.T) {
 		"connection error": {ID: "1.p.1!status", Kind: KindStatus, Probe: "p", Parts: 1, ConnectionError: true,
 			Reason: "tls error: x509: certificate signed by unknown authority", CollectedAt: time.Unix(7, 0).UTC()},
 		// Every optional header at once fills the encoder's value array.
+		// A compressed body adds Pgc-Encoding too.
 		"all optional": {ID: "1.p.1.db", Kind: KindRows, Probe: "p", Database: "db", Hash: "ab", Unavailable: true,
-			Reason: "r", ConnectionError: true, Parts: 1, Columns: []string{"a"}, Data: []byte("1\n"), CollectedAt: time.Unix(9, 0).UTC()},
+			Reason: "r", ConnectionError: true, Parts: 1, Columns: []string{"a"}, Data: bytes.Repeat([]byte("1\n"), 4096),
+			CollectedAt: time.Unix(9, 0).UTC()},
 	} {
 		t.Run(name, func(t *testing.T) {
 			m := EncodeBatch(bt)
 			require.Equal(t, "pgc.batches."+bt.Probe, m.Subject)
-			require.Equal(t, "1", m.Header.Get("Pgc-V"))
+			if m.Header.Get("Pgc-Encoding") == "" {
+				require.Equal(t, "1", m.Header.Get("Pgc-V"))
+			} else {
+				require.Equal(t, "2", m.Header.Get("Pgc-V"))
+			}
 			require.NotEmpty(t, m.Header.Get("Nats-Msg-Id"))
 			// Through the wire encoding nats.go uses, which trims values.
 			wire := nats.NewMsg(m.Subject)
@@ -57,7 +64,7 @@ func TestDecodeBatchRejectsBadHeaders(t *testing.T) {
 		want       string
 	}{
 		"missing version": {"Pgc-V", "", "no message version"},
-		"future version":  {"Pgc-V", "2", "newer than this build"},
+		"future version":  {"Pgc-V", "3", "newer than this build"},
 		"bad version":     {"Pgc-V", "one", "malformed message version"},
 		"no id":           {"Pgc-Id", "", "Pgc-Id: missing"},
 		"bad connection":  {"Pgc-Connection", "x", "Pgc-Connection: not an integer"},
@@ -91,6 +98,7 @@ func TestJobAndTickCodec(t *testing.T) {
 	require.Equal(t, "pgc.jobs.pg_locks", m.Subject)
 	require.Equal(t, "12.pg_locks.1234", m.Header.Get("Nats-Msg-Id"))
 	require.Equal(t, "12.pg_locks.1234", JobID(j))
+	require.Contains(t, string(m.Data), `"v":1,`, "jobs stay readable by builds before version 2")
 	got, err := DecodeJob(m.Data, m.Header)
 	require.NoError(t, err)
 	require.Equal(t, j, got)
@@ -104,7 +112,7 @@ func TestJobAndTickCodec(t *testing.T) {
 	require.Equal(t, tick, gotTick)
 
 	for body, want := range map[string]string{
-		`{"v":2,"probe":"p"}`: "newer than this build",
+		`{"v":3,"probe":"p"}`: "newer than this build",
 		`{"probe":"p"}`:       "no message version",
 		`not json`:            "decode job",
 		`{"v":1}`:             "no probe",
@@ -121,8 +129,8 @@ func TestBatchID(t *testing.T) {
 	require.Equal(t, "3.pg_stat_user_tables.77.app", BatchID(3, "pg_stat_user_tables", 77, "app"))
 }
 
-// The codec's cost must not grow with rows: encoding and decoding a 64 KB
-// batch touch only the headers.
+// The codec's cost beyond s2 must not grow with rows: encoding and
+// decoding a 64 KB batch touch only the headers and the compressed body.
 func BenchmarkEncodeBatch64K(b *testing.B) {
 	bt := rowsBatch(BatchID(7, "pg_stat_all_tables", 99, "app"), 64*1024, 234)
 	b.SetBytes(int64(len(bt.Data)))

@@ -26,11 +26,16 @@
 //
 // # Batches on the wire
 //
-// A batch is one message whose body is the COPY text unchanged and whose
-// other fields are Pgc-* headers (Pgc-V carries Version). A result larger
-// than a message is split at row boundaries into parts with message ids
-// "<ID>#<Part>". Parts are published with asynchronous pipelining bounded
-// by bytes in flight, and PublishBatch returns nil only when every part's
+// A batch is one message whose body is the COPY text and whose other
+// fields are Pgc-* headers (Pgc-V carries the message version). A rows
+// body of 1 KiB or more is compressed with s2 when that makes it smaller,
+// marked "Pgc-Encoding: s2" and version 2, so that a build from before
+// compression refuses it rather than storing compressed bytes; plain
+// messages stay version 1. Compression cuts what the stream writes and
+// caches several-fold on real probe output. A result larger than a message
+// is split at row boundaries, by its uncompressed size, into parts with
+// message ids "<ID>#<Part>", each compressed on its own. Parts are
+// published with asynchronous pipelining bounded by bytes in flight, and PublishBatch returns nil only when every part's
 // acknowledgement has been checked.
 //
 // # What "durable" means

@@ -78,7 +78,7 @@ type tickWire struct {
 // EncodeJob returns the message for j: subject pgc.jobs.<probe>, message id
 // JobID(j), and a small JSON body.
 func EncodeJob(j Job) *nats.Msg {
-	body, _ := json.Marshal(jobWire{Version, j.ConnectionID, j.Probe, j.Slot, j.IntervalSeconds, j.ScheduledAt.UTC()})
+	body, _ := json.Marshal(jobWire{versionPlain, j.ConnectionID, j.Probe, j.Slot, j.IntervalSeconds, j.ScheduledAt.UTC()})
 	return &nats.Msg{
 		Subject: JobSubject(j.Probe),
 		Header:  nats.Header{jetstream.MsgIDHeader: {JobID(j)}},
@@ -108,7 +108,7 @@ func DecodeJob(data []byte, _ nats.Header) (Job, error) {
 // EncodeTick returns the message for t: subject pgc.timers.<name>, message
 // id Name + "." + Period, and a small JSON body.
 func EncodeTick(t Tick) *nats.Msg {
-	body, _ := json.Marshal(tickWire{Version, t.Name, t.Period, t.At.UTC()})
+	body, _ := json.Marshal(tickWire{versionPlain, t.Name, t.Period, t.At.UTC()})
 	return &nats.Msg{
 		Subject: TickSubject(t.Name),
 		Header:  nats.Header{jetstream.MsgIDHeader: {t.Name + "." + t.Period}},

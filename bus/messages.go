@@ -2,9 +2,17 @@ package bus
 
 import "time"
 
-// Version is the message format version written by this build. Decoders
-// accept messages of this version and older ones they know how to read.
-const Version = 1
+// Version is the newest message format version this build reads; it
+// reads every older one too. Version 2 added compressed batch bodies
+// (header Pgc-Encoding). A writer stamps each message with the oldest
+// version that can read it (versionPlain unless the body is compressed),
+// so a build from before a format change still reads what it can and
+// refuses the rest loudly.
+const Version = 2
+
+// versionPlain is the version of jobs, ticks and uncompressed batches,
+// which every build reads.
+const versionPlain = 1
 
 // Job asks a fetcher to run one probe on one monitored connection for one
 // time slot. Its JetStream message id is JobID(), so any number of

@@ -113,12 +113,16 @@ func checkBatch(bt Batch) error {
 // splitBatch encodes bt as one message, or as several when Data does not
 // fit, cutting only after a newline: COPY text escapes newlines inside
 // values, so every '\n' ends a row. Only the tail of each part is scanned,
-// never each row.
+// never each row. Parts are cut by their raw size and then compressed
+// (EncodeBatch keeps a body that does not shrink plain), so every part
+// fits even uncompressed and no part decodes to more than a message
+// holds, which bounds what a sink holds per message.
 func (b *Bus) splitBatch(bt Batch) ([]*nats.Msg, error) {
-	// Room for the headers of the largest part number and row count.
+	// Room for the headers of the largest part number and row count, and
+	// for the encoding header, which a body-less probe does not get.
 	probe := bt
 	probe.Data, probe.Part, probe.Parts, probe.Rows = nil, 999999, 999999, 1<<40
-	limit := b.msgLimit - wireHeaderSize(EncodeBatch(probe).Header)
+	limit := b.msgLimit - wireHeaderSize(EncodeBatch(probe).Header) - encodingHeaderSize
 	if limit < 1024 {
 		return nil, fmt.Errorf("headers leave no room for data in a %d-byte message", b.msgLimit)
 	}

@@ -44,6 +44,12 @@ type env struct {
 
 func newEnv(t testing.TB, cat []probes.Probe) *env {
 	t.Helper()
+	return newEnvBus(t, cat, func(*bus.Config) {})
+}
+
+// newEnvBus is newEnv with the bus configuration changed by tune.
+func newEnvBus(t testing.TB, cat []probes.Probe, tune func(*bus.Config)) *env {
+	t.Helper()
 	ctx := t.Context()
 	e := &env{t: t, ctx: ctx, log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	e.pg = pgtest.Start(t, pgtest.Options{})
@@ -55,6 +61,7 @@ func newEnv(t testing.TB, cat []probes.Probe) *env {
 	e.exec(`INSERT INTO public.connections (id, name, host) VALUES (1, 'one', 'h1'), (2, 'two', 'h2')`)
 	cfg := bus.DefaultConfig()
 	cfg.DataDir = t.TempDir()
+	tune(&cfg)
 	e.bus, err = bus.Open(ctx, cfg, e.log)
 	require.NoError(t, err)
 	t.Cleanup(e.bus.Close)

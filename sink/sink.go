@@ -150,6 +150,12 @@ func (s *Sink) work(ctx context.Context, cons jetstream.Consumer) error {
 	// that is left, the flush is due. A flush holds at most about
 	// max(FlushBytes, MaxPayload) bytes.
 	minFetch := s.bus.MaxPayload() + 64<<10
+	// size counts decoded COPY text (bus.BodyLen), what a flush holds in
+	// memory, while a fetch is bounded by wire bytes, which compression
+	// makes several times smaller: the messages of a fetch are capped by
+	// the text per message seen so far, so that one fetch does not bring
+	// several flushes' worth of text.
+	perMsg := 0
 	for {
 		room := int(s.cfg.FlushBytes) - size
 		due := len(pending) > 0 && (room < minFetch || !time.Now().Before(deadline))
@@ -183,7 +189,11 @@ func (s *Sink) work(ctx context.Context, cons jetstream.Consumer) error {
 			deadline = time.Now().Add(s.cfg.FlushInterval)
 		}
 		wait := min(maxWait, time.Until(deadline))
-		msgs, err := s.fetch(cons, max(wait, time.Millisecond), max(room, minFetch))
+		count := fetchMessages
+		if perMsg > 0 {
+			count = min(fetchMessages, max(1, room/perMsg))
+		}
+		msgs, err := s.fetch(cons, count, max(wait, time.Millisecond), max(room, minFetch))
 		switch {
 		case err != nil && !fetchFailing:
 			s.log.Error("fetch batches failed, retrying", "err", err)
@@ -197,14 +207,19 @@ func (s *Sink) work(ctx context.Context, cons jetstream.Consumer) error {
 		}
 		for _, m := range msgs {
 			pending = append(pending, m)
-			size += len(m.Data())
+			n := bus.BodyLen(m.Data(), m.Headers())
+			size += n
+			if perMsg == 0 {
+				perMsg = n
+			}
+			perMsg = (perMsg*7 + n) / 8 // a moving average is enough to size fetches
 		}
 	}
 }
 
-// fetch pulls what arrives within wait, up to maxBytes.
-func (s *Sink) fetch(cons jetstream.Consumer, wait time.Duration, maxBytes int) ([]jetstream.Msg, error) {
-	batch, err := cons.Fetch(fetchMessages, jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(maxBytes))
+// fetch pulls up to count messages that arrive within wait, up to maxBytes.
+func (s *Sink) fetch(cons jetstream.Consumer, count int, wait time.Duration, maxBytes int) ([]jetstream.Msg, error) {
+	batch, err := cons.Fetch(count, jetstream.FetchMaxWait(wait), jetstream.FetchMaxBytes(maxBytes))
 	if err != nil {
 		return nil, err
 	}

@@ -190,3 +190,28 @@ func TestRealCatalogueProbes(t *testing.T) {
 	require.Zero(t, s.Stats().Poison.Load())
 	require.NoError(t, stop())
 }
+
+// TestSplitCompressedBatchIsStoredWhole publishes a batch far larger than
+// a message: it travels as s2-compressed parts and the sink stores every
+// row once.
+func TestSplitCompressedBatchIsStoredWhole(t *testing.T) {
+	e := newEnvBus(t, catalogue, func(c *bus.Config) { c.MaxPayload = 64 * bus.KiB })
+	_, stop := e.start(testConfig(), nil)
+	now := time.Now().UTC()
+	big := serverBatch(1, 1, now, 30_000)
+	require.Greater(t, len(big.Data), 1<<20)
+	e.publish(big)
+	e.eventually(30_000, `SELECT count(*) FROM metrics.t_server WHERE collected_at = $1`, now.Round(time.Microsecond))
+	e.settled()
+
+	s, err := e.bus.JS().Stream(e.ctx, bus.StreamBatches)
+	require.NoError(t, err)
+	st := s.CachedInfo().State
+	require.Greater(t, st.Msgs, uint64(16), "split into parts")
+	require.Less(t, st.Bytes, uint64(len(big.Data)/2), "parts stored compressed")
+	m, err := s.GetMsg(e.ctx, st.FirstSeq)
+	require.NoError(t, err)
+	require.Equal(t, "s2", m.Header.Get("Pgc-Encoding"))
+	require.Equal(t, 1, e.count(`SELECT count(*) FROM metrics.t_server WHERE value = 29999 AND label = 'label 29999'`))
+	require.NoError(t, stop())
+}

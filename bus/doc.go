@@ -35,8 +35,9 @@
 // caches several-fold on real probe output. A result larger than a message
 // is split at row boundaries, by its uncompressed size, into parts with
 // message ids "<ID>#<Part>", each compressed on its own. Parts are
-// published with asynchronous pipelining bounded by bytes in flight, and PublishBatch returns nil only when every part's
-// acknowledgement has been checked.
+// published with asynchronous pipelining bounded by bytes in flight, and
+// PublishBatch returns nil only when every part's acknowledgement has been
+// checked.
 //
 // # What "durable" means
 //

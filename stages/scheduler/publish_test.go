@@ -1,0 +1,94 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/catalog"
+)
+
+// fakeSource is a configuration whose Version the test bumps by hand.
+type fakeSource struct {
+	conns   []catalog.Connection
+	probes  map[string]catalog.ProbeConfig
+	version uint64
+	walks   int // calls of Connections: how often the scheduler re-read the configuration
+}
+
+func (f *fakeSource) Connections() []catalog.Connection     { f.walks++; return f.conns }
+func (f *fakeSource) Probes() map[string]catalog.ProbeConfig { return f.probes }
+func (f *fakeSource) Ready() <-chan struct{}                 { return nil }
+func (f *fakeSource) Version() uint64                        { return f.version }
+
+// fakePublisher records jobs and fails while fail is set.
+type fakePublisher struct {
+	jobs []bus.Job
+	fail bool
+}
+
+func (p *fakePublisher) PublishJob(_ context.Context, j bus.Job) error {
+	if p.fail {
+		return errors.New("nats: no responders available for request")
+	}
+	p.jobs = append(p.jobs, j)
+	return nil
+}
+
+func TestPublishDueFollowsTheConfigurationAndRetries(t *testing.T) {
+	src := &fakeSource{
+		conns:  []catalog.Connection{{ID: 1, Name: "a"}},
+		probes: map[string]catalog.ProbeConfig{"pg_connectivity": {Name: "pg_connectivity", Enabled: true, IntervalSeconds: 30}},
+	}
+	pub := &fakePublisher{}
+	s, err := New(Config{Tick: time.Second}, src, pub, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	ctx := context.Background()
+	run := func(d time.Duration) {
+		for end := now.Add(d); now.Before(end); now = now.Add(time.Second) {
+			s.publishDue(ctx)
+		}
+	}
+
+	run(2 * time.Minute)
+	require.Len(t, pub.jobs, 5, "the slot in progress at start, then one job per 30 s slot")
+	require.Equal(t, 1, src.walks, "the configuration is read again only when its version changes")
+
+	// A new connection appears with the next version.
+	src.conns = append(src.conns, catalog.Connection{ID: 2, Name: "b"})
+	src.version++
+	pub.jobs = nil
+	run(2 * time.Minute)
+	require.Equal(t, 2, src.walks)
+	per := map[int64]int{}
+	for _, j := range pub.jobs {
+		per[j.ConnectionID]++
+	}
+	require.Equal(t, 4, per[1])
+	require.GreaterOrEqual(t, per[2], 4, "the new connection is scheduled without a restart")
+
+	// The bus refuses for 45 s: the slot in progress is published late,
+	// once, when it comes back, and nothing before it is replayed.
+	pub.jobs, pub.fail = nil, true
+	run(45 * time.Second)
+	require.Empty(t, pub.jobs)
+	pub.fail = false
+	s.publishDue(ctx)
+	seen := map[string]bool{}
+	for _, j := range pub.jobs {
+		id := bus.JobID(j)
+		require.False(t, seen[id], "job %s published twice", id)
+		seen[id] = true
+		_, start := SlotAt(now, j.ConnectionID, j.Probe, j.IntervalSeconds)
+		require.Equal(t, start, j.ScheduledAt, "a late job is the slot current when publishing resumed")
+	}
+	require.Len(t, pub.jobs, 2, "each connection's current slot, once")
+}

@@ -32,7 +32,7 @@ type plan struct {
 func newPlan() *plan { return &plan{entries: map[key]*entry{}} }
 
 // sync adopts a new configuration. A newly seen pair publishes its
-// current slot within at most half an interval (catchUpDelay); a pair whose interval
+// current slot before the slot ends (catchUpDelay); a pair whose interval
 // changed is looked at now as well, and due decides whether its current
 // slot still needs a job; removed pairs leave the schedule.
 func (p *plan) sync(conns []catalog.Connection, cfgs map[string]catalog.ProbeConfig, known map[string]bool, now time.Time) {
@@ -77,11 +77,13 @@ const catchUpSpread = 5 * 60
 // than skipped, but not at once: a fresh start of a fleet of N servers
 // would otherwise queue N × 34 jobs in one second, and the jobs of the
 // 30-second probes behind them would go stale before the fetchers reached
-// them. The delay is spread over at most half the interval and five
-// minutes, and always ends inside the slot, so the job is still on time.
+// them. The delay is spread over what is left of the slot, at most five
+// minutes, so the job is still on time and a start asks the servers for
+// about what the steady state does, not for a burst the fetchers take
+// minutes to work off while every server also gets its first sessions.
 func (e *entry) catchUpDelay(now time.Time) int64 {
 	_, start := slotOf(now, e.off, e.interval)
-	window := min(start.Unix()+int64(e.interval)-now.Unix(), int64(e.interval/2), catchUpSpread)
+	window := min(start.Unix()+int64(e.interval)-now.Unix(), catchUpSpread)
 	if window <= 1 {
 		return 0
 	}

@@ -22,7 +22,7 @@ type fakeSource struct {
 	walks   int // calls of Connections: how often the scheduler re-read the configuration
 }
 
-func (f *fakeSource) Connections() []catalog.Connection     { f.walks++; return f.conns }
+func (f *fakeSource) Connections() []catalog.Connection      { f.walks++; return f.conns }
 func (f *fakeSource) Probes() map[string]catalog.ProbeConfig { return f.probes }
 func (f *fakeSource) Ready() <-chan struct{}                 { return nil }
 func (f *fakeSource) Version() uint64                        { return f.version }

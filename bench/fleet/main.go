@@ -10,7 +10,7 @@
 // BENCH_SHORT=1 runs a smaller fleet with compressed intervals in under
 // four minutes. BENCH_SERVERS, BENCH_FACTOR, BENCH_CLUSTERS, BENCH_WINDOW
 // and BENCH_OUTAGE resize a run; BENCH_MEMORY_LIMIT sets the collector's
-// PGC_MEMORY_LIMIT (default 200MiB, empty: the product default); BENCH_SKIP=gobench,sink,baseline,drain
+// PGC_MEMORY_LIMIT (default 160MiB, empty: the product default); BENCH_SKIP=gobench,sink,baseline,drain
 // leaves phases out; BENCH_OUT keeps profiles and logs in a directory of
 // your choice (default: a new directory under $TMPDIR); BENCH_OVERLAY adds
 // a `go build -overlay` file to the collector's build, to measure a patch

@@ -63,12 +63,9 @@ func decodeBody(data []byte, encoding string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("decode batch: header %s: unknown encoding %q", hdrEncoding, encoding)
 	}
-	n, err := s2.DecodedLen(data)
+	n, err := decodedLen(data)
 	if err != nil {
-		return nil, fmt.Errorf("decode batch: s2 body: %w", err)
-	}
-	if n > maxDecodedBytes {
-		return nil, fmt.Errorf("decode batch: s2 body claims %d bytes, more than the %d a part can hold", n, maxDecodedBytes)
+		return nil, err
 	}
 	raw, err := s2.Decode(make([]byte, n), data)
 	if err != nil {
@@ -86,9 +83,22 @@ func BodyLen(data []byte, h nats.Header) int {
 	if h.Get(hdrEncoding) != encodingS2 {
 		return len(data)
 	}
-	n, err := s2.DecodedLen(data)
-	if err != nil || n > maxDecodedBytes {
+	n, err := decodedLen(data)
+	if err != nil {
 		return len(data)
 	}
 	return n
+}
+
+// decodedLen reads the length an s2 body decodes to, refusing one past
+// maxDecodedBytes.
+func decodedLen(data []byte) (int, error) {
+	n, err := s2.DecodedLen(data)
+	if err != nil {
+		return 0, fmt.Errorf("decode batch: s2 body: %w", err)
+	}
+	if n > maxDecodedBytes {
+		return 0, fmt.Errorf("decode batch: s2 body claims %d bytes, more than the %d a part can hold", n, maxDecodedBytes)
+	}
+	return n, nil
 }

@@ -12,6 +12,7 @@ import (
 type entry struct {
 	key
 	interval int
+	phase    uint32 // phaseHash(conn, probe), hashed once
 	off      int64  // Offset(conn, probe, interval)
 	next     int64  // unix second at which the entry is looked at again
 	order    uint32 // ties between entries due on the same second
@@ -47,14 +48,15 @@ func (p *plan) sync(conns []catalog.Connection, cfgs map[string]catalog.ProbeCon
 			e := p.entries[k]
 			switch {
 			case e == nil:
-				e = &entry{key: k, interval: pc.IntervalSeconds, order: order(k)}
-				e.off = Offset(k.conn, k.probe, e.interval)
+				h := phaseHash(k.conn, k.probe)
+				e = &entry{key: k, interval: pc.IntervalSeconds, phase: h, order: order(h)}
+				e.off = int64(h % uint32(e.interval))
 				e.next = now.Unix() + e.catchUpDelay(now)
 				p.entries[k] = e
 				heap.Push(&p.queue, e)
 			case e.interval != pc.IntervalSeconds:
 				e.interval = pc.IntervalSeconds
-				e.off = Offset(k.conn, k.probe, e.interval)
+				e.off = int64(e.phase % uint32(e.interval))
 				e.next = now.Unix()
 				heap.Fix(&p.queue, e.index)
 			}
@@ -135,10 +137,9 @@ func slotOf(t time.Time, off int64, interval int) (int64, time.Time) {
 // instead of one server's 34 probes in a row queueing for its sessions.
 // The database probes of a connection share their order as they share
 // their phase, so they are caught up together at start too.
-func order(k key) uint32 {
-	h := phaseHash(k.conn, k.probe)
+func order(phase uint32) uint32 {
 	// Mixed again, so that the order is not the offset.
-	return h*2654435761 ^ h>>16
+	return phase*2654435761 ^ phase>>16
 }
 
 // entryHeap orders entries by next, then order.

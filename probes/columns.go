@@ -13,10 +13,17 @@ import (
 // entries covers it is selected as a typed NULL. Expr defaults to the
 // column's name. Declaring a probe's columns and their sources in one list
 // keeps its Columns and its per-version Queries from drifting apart.
+//
+// Alts, when set, lists the names the column may have in a source whose
+// columns depend on what is installed rather than on the server version
+// (see Probe.ColumnsOf), newest first: the adapted query reads the first
+// one the source has and NULL when it has none, while Expr is what the
+// version-only query uses.
 type vcol struct {
 	Name, Type   string
 	Expr         string
 	Since, Until int
+	Alts         []string
 }
 
 // vcolumns returns the probe's stored columns: each name once, in order of
@@ -68,15 +75,51 @@ var plainName = regexp.MustCompile(`(?i)^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?(:
 // cast to its stored type, so that the stored type never depends on the
 // type the server's version happens to return.
 func vselect(cols []vcol, version int) string {
+	return renderSelect(cols, func(e vcol) (string, bool) {
+		if version < e.Since || (e.Until != 0 && version >= e.Until) {
+			return "", false
+		}
+		if e.Expr == "" {
+			return e.Name, true
+		}
+		return e.Expr, true
+	})
+}
+
+// vselectHaving renders the select list for a source with the columns has
+// reports: a column with Alts is read by the first of its names the
+// source has, from the source's alias (which alias names), and is NULL
+// when the source has none of them.
+func vselectHaving(cols []vcol, alias string, has func(string) bool) string {
+	return renderSelect(cols, func(e vcol) (string, bool) {
+		if len(e.Alts) == 0 {
+			if e.Expr == "" {
+				return e.Name, true
+			}
+			return e.Expr, true
+		}
+		for _, name := range e.Alts {
+			if has(name) {
+				return alias + "." + name, true
+			}
+		}
+		return "", false
+	})
+}
+
+// renderSelect renders a select list with every column cast to its stored
+// type; pick returns an entry's expression, or false when the entry does
+// not apply (the column is then NULL unless a later entry applies).
+func renderSelect(cols []vcol, pick func(vcol) (string, bool)) string {
 	var items []string
 	for _, c := range vcolumns(cols) {
 		expr := "NULL"
 		for _, e := range cols {
-			if e.Name == c.Name && version >= e.Since && (e.Until == 0 || version < e.Until) {
-				expr = e.Expr
-				if expr == "" {
-					expr = e.Name
-				}
+			if e.Name != c.Name {
+				continue
+			}
+			if x, ok := pick(e); ok {
+				expr = x
 				break
 			}
 		}

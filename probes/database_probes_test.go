@@ -136,41 +136,55 @@ func testPgStatStatements(ctx context.Context, t *testing.T, c *pgtest.Cluster, 
 	require.Empty(t, checkReason(ctx, t, monitor, p))
 	require.Equal(t, "extension pg_stat_statements not installed", checkReason(ctx, t, bare, p))
 
-	rows := databaseProbeRows(ctx, t, monitor, c.Version, "pg_stat_statements")
-	require.NotEmpty(t, rows)
-	type key struct {
-		queryid, userid, dbid any
-		toplevel              any
-	}
-	seen := map[key]bool{}
-	longest := 0
-	for _, r := range rows {
-		k := key{r["queryid"], r["userid"], r["dbid"], r["toplevel"]}
-		require.False(t, seen[k], "duplicate statement %v", k)
-		seen[k] = true
-		require.NotNil(t, r["toplevel"], "the default extension version has toplevel")
-		require.NotNil(t, r["shared_blk_read_time"], "blk_read_time before 1.11")
-		longest = max(longest, len([]rune(r["query"].(string))))
-	}
-	require.Equal(t, 4096, longest, "query texts are cut at 4096 characters")
-	if c.Version >= 170000 {
-		require.NotNil(t, rows[0]["stats_since"], "1.11 has stats_since")
-	}
+	// The fetcher runs the query made for the view's columns; the one by
+	// server version alone is its fallback. Both must read the same.
+	for _, adapted := range []bool{true, false} {
+		read := func(conn *pgx.Conn) []map[string]any {
+			if adapted {
+				return adaptedProbeRows(ctx, t, conn, p)
+			}
+			return databaseProbeRows(ctx, t, conn, c.Version, p.Name)
+		}
+		rows := read(monitor)
+		require.NotEmpty(t, rows)
+		type key struct {
+			queryid, userid, dbid any
+			toplevel              any
+		}
+		seen := map[key]bool{}
+		longest := 0
+		for _, r := range rows {
+			require.Len(t, r, len(p.Columns))
+			k := key{r["queryid"], r["userid"], r["dbid"], r["toplevel"]}
+			require.False(t, seen[k], "duplicate statement %v", k)
+			seen[k] = true
+			require.NotNil(t, r["toplevel"], "the default extension version has toplevel")
+			require.NotNil(t, r["shared_blk_read_time"], "blk_read_time before 1.11")
+			longest = max(longest, len([]rune(r["query"].(string))))
+		}
+		require.Equal(t, 4096, longest, "query texts are cut at 4096 characters")
+		if c.Version >= 170000 {
+			require.NotNil(t, rows[0]["stats_since"], "1.11 has stats_since")
+		}
 
-	// A database whose extension predates toplevel (1.8, as pg_upgrade
-	// from PostgreSQL 13 leaves it) still collects, with NULL for what 1.8
-	// lacks: the probe detects columns, it does not assume the version.
-	c.Exec(t, "postgres", "CREATE DATABASE pgss_old")
-	c.Exec(t, "pgss_old", "CREATE EXTENSION pg_stat_statements VERSION '1.8'")
-	old := connect(ctx, t, c.DSNFor(monitorRole, monitorPassword, "pgss_old"))
-	require.Empty(t, checkReason(ctx, t, old, p))
-	rows = databaseProbeRows(ctx, t, old, c.Version, "pg_stat_statements")
-	require.NotEmpty(t, rows)
-	for _, r := range rows {
-		require.Nil(t, r["toplevel"])
-		require.Nil(t, r["stats_since"])
-		require.NotNil(t, r["shared_blk_read_time"], "read from blk_read_time")
-		require.NotNil(t, r["calls"])
+		// A database whose extension predates toplevel (1.8, as pg_upgrade
+		// from PostgreSQL 13 leaves it) still collects, with NULL for what
+		// 1.8 lacks: the probe detects columns, it does not assume the
+		// version.
+		if adapted {
+			c.Exec(t, "postgres", "CREATE DATABASE pgss_old")
+			c.Exec(t, "pgss_old", "CREATE EXTENSION pg_stat_statements VERSION '1.8'")
+		}
+		old := connect(ctx, t, c.DSNFor(monitorRole, monitorPassword, "pgss_old"))
+		require.Empty(t, checkReason(ctx, t, old, p))
+		rows = read(old)
+		require.NotEmpty(t, rows)
+		for _, r := range rows {
+			require.Nil(t, r["toplevel"])
+			require.Nil(t, r["stats_since"])
+			require.NotNil(t, r["shared_blk_read_time"], "read from blk_read_time")
+			require.NotNil(t, r["calls"])
+		}
 	}
 
 	// Installed but not preloaded: the view would fail, the Check says why.
@@ -200,6 +214,23 @@ func databaseProbeRows(ctx context.Context, t require.TestingT, conn *pgx.Conn, 
 		require.NoError(t, err)
 	}
 	rows, err := tx.Query(ctx, sql)
+	require.NoError(t, err, sql)
+	out, err := pgx.CollectRows(rows, pgx.RowToMap)
+	require.NoError(t, err, sql)
+	return out
+}
+
+// adaptedProbeRows reads the columns of the probe's source and runs the
+// query made for them, as the fetcher does.
+func adaptedProbeRows(ctx context.Context, t require.TestingT, conn *pgx.Conn, p probes.Probe) []map[string]any {
+	rows, err := conn.Query(ctx, probes.ColumnsSQL, p.ColumnsOf)
+	require.NoError(t, err)
+	cols, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	require.NotEmpty(t, cols, "%s has no columns", p.ColumnsOf)
+	sql, ok := p.QueryForColumns(cols)
+	require.True(t, ok, "%s does not adapt", p.Name)
+	rows, err = conn.Query(ctx, sql)
 	require.NoError(t, err, sql)
 	out, err := pgx.CollectRows(rows, pgx.RowToMap)
 	require.NoError(t, err, sql)

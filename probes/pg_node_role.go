@@ -6,6 +6,11 @@ package probes
 // for the database the probe runs in only, because pg_publication is per
 // database; subscriptions and slots are cluster-wide.
 //
+// pg_stat_replication builds a row per backend before joining the WAL
+// senders; the uncorrelated EXISTS on pg_stat_get_wal_senders() is a
+// one-time filter that skips it on a server without any (see
+// pg_stat_replication).
+//
 // role is derived in this order, physical topology first because it
 // decides failover:
 //   - in recovery: cascading_standby when it feeds standbys, else standby;
@@ -44,6 +49,7 @@ FROM (SELECT pg_catalog.pg_is_in_recovery()::boolean AS pg_is_in_recovery,
              (SELECT count(*) FROM pg_catalog.pg_stat_replication r
               WHERE r.state <> 'backup' AND NOT EXISTS (SELECT FROM pg_catalog.pg_replication_slots s
                                                       WHERE s.active_pid = r.pid AND s.slot_type = 'logical')
+                AND EXISTS (SELECT FROM pg_catalog.pg_stat_get_wal_senders())
              )::integer AS standby_count,
              EXISTS (SELECT FROM pg_catalog.pg_stat_wal_receiver)::boolean AS wal_receiver_active,
              (SELECT count(*) FROM pg_catalog.pg_publication)::integer AS publication_count,

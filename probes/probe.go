@@ -3,6 +3,7 @@ package probes
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 )
 
@@ -77,6 +78,16 @@ type Probe struct {
 	// several statistics views reads one consistent picture.
 	Snapshot bool
 
+	// ColumnsOf names the relation a probe reads whose columns depend on
+	// what is installed in the database rather than on the server version:
+	// an extension's view keeps the columns of the extension version
+	// installed, which pg_upgrade carries over from an older server. The
+	// fetcher reads its columns (ColumnsSQL) once the source is known to be
+	// there and runs QueryForColumns; QueryFor is the query that works
+	// without knowing them, at a higher cost.
+	ColumnsOf string
+	adapt     func(has func(string) bool) string
+
 	// RoundTrip probes are timed by the fetcher, which fills
 	// response_time_ms and stores a failure row (up = false, error) when
 	// the server cannot be reached.
@@ -101,6 +112,21 @@ func (p Probe) QueryFor(serverVersion int) (string, bool) {
 		return "", false
 	}
 	return p.Queries[i-1].SQL, true
+}
+
+// ColumnsSQL lists the columns of the relation named by $1 (resolved on
+// the session's search_path), for QueryForColumns.
+const ColumnsSQL = `SELECT attname::text FROM pg_catalog.pg_attribute
+WHERE attrelid = pg_catalog.to_regclass($1) AND attnum > 0 AND NOT attisdropped`
+
+// QueryForColumns returns the query for a source (ColumnsOf) with exactly
+// the given columns, and false when the probe does not adapt to its
+// source's columns.
+func (p Probe) QueryForColumns(columns []string) (string, bool) {
+	if p.adapt == nil {
+		return "", false
+	}
+	return p.adapt(func(name string) bool { return slices.Contains(columns, name) }), true
 }
 
 // MinVersion is the oldest server_version_num any query supports.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -37,7 +38,9 @@ func TestAvailabilityPerDatabaseAndPickedUpWithoutRestart(t *testing.T) {
 		"shared_preload_libraries": "pg_stat_statements",
 	}})
 	require.NoError(t, e2e.MonitorRole(ctx, mon, "pgc_monitor", password, "app1", "app2"))
-	mon.Exec(t, "app2", "CREATE EXTENSION pg_stat_statements", "SELECT count(*) FROM pg_class")
+	// app2 has the extension at 1.8, as pg_upgrade from PostgreSQL 13
+	// leaves it: no toplevel column until it is updated.
+	mon.Exec(t, "app2", "CREATE EXTENSION pg_stat_statements VERSION '1.8'", "SELECT count(*) FROM pg_class")
 	id := c.AddConnection(t, "mon", mon, "pgc_monitor", password)
 	c.OnlyProbes(t, 5, "pg_stat_statements", "pg_sys_os_info")
 	proc := c.Start(t)
@@ -79,6 +82,27 @@ func TestAvailabilityPerDatabaseAndPickedUpWithoutRestart(t *testing.T) {
 	dbs := e2e.Rows[string](t, c, `SELECT DISTINCT database_name FROM metrics.pg_stat_statements
 		WHERE connection_id = $1`, id)
 	require.Equal(t, []string{"app2"}, dbs, "statements are collected where the extension is, once per server")
+	require.Zero(t, e2e.Value[int](t, c, `SELECT count(*) FROM metrics.pg_stat_statements
+		WHERE connection_id = $1 AND toplevel IS NOT NULL`, id), "1.8 has no toplevel")
+
+	// The fetcher reads the view's columns again within the recheck
+	// interval: after the extension is updated, toplevel is collected.
+	mon.Exec(t, "app2", "ALTER EXTENSION pg_stat_statements UPDATE")
+	require.EventuallyWithT(t, func(ct *assert.CollectT) {
+		assert.Positive(ct, e2e.Value[int](t, c, `SELECT count(*) FROM metrics.pg_stat_statements
+			WHERE connection_id = $1 AND toplevel IS NOT NULL`, id))
+	}, 25*time.Second, 250*time.Millisecond)
+	// It got there with the query made for the view's columns, not with
+	// the costlier to_jsonb lookups that work without knowing them.
+	admin, err := pgx.Connect(ctx, mon.DSN("app2"))
+	require.NoError(t, err)
+	defer admin.Close(ctx)
+	var adapted, jsonb int
+	require.NoError(t, admin.QueryRow(ctx, `SELECT count(*) FILTER (WHERE query LIKE '%s.toplevel::boolean AS toplevel%'),
+		count(*) FILTER (WHERE query LIKE '%to_jsonb(s) j%')
+		FROM pg_stat_statements WHERE userid = 'pgc_monitor'::regrole`).Scan(&adapted, &jsonb))
+	require.Positive(t, adapted)
+	require.Zero(t, jsonb)
 	require.Zero(t, e2e.Value[int](t, c, `SELECT count(*) FROM metrics.pg_sys_os_info`))
 
 	// The unavailable probes are rechecked every 3 s while the collector

@@ -2,8 +2,6 @@ package monpool_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -27,11 +25,10 @@ func burstSetup(t *testing.T, otherIdle time.Duration) (*monpool.Manager, catalo
 	require.NoError(t, err)
 	conn := catalog.Connection{ID: 9, Name: "burst", Host: c.Host, Port: c.Port, Database: "postgres",
 		Username: "mon", PasswordEncrypted: enc, SSLMode: "disable"}
-	cfg := monpool.Config{MaxConns: 5, PerDatabase: 1, AcquireTimeout: 20 * time.Second, IdleTimeout: time.Minute,
-		OtherIdleTimeout: otherIdle, ConnectTimeout: 5 * time.Second, StatementTimeout: 5 * time.Second,
-		LockTimeout: time.Second, MaxBackoff: 2 * time.Second}
-	m, err := monpool.New(cfg, box, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	require.NoError(t, err)
+	m := newManager(t, box, 5, func(c *monpool.Config) {
+		c.PerDatabase = 1
+		c.OtherIdleTimeout = otherIdle
+	})
 	return m, conn
 }
 

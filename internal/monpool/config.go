@@ -10,7 +10,11 @@ import (
 type Config struct {
 	MaxConns       int           `envconfig:"MONITORED_POOL_MAX_CONNS" default:"5" desc:"sessions per monitored server, all its databases together"`
 	AcquireTimeout time.Duration `envconfig:"MONITORED_ACQUIRE_TIMEOUT" default:"30s" desc:"longest wait for a session of a busy monitored server"`
-	IdleTimeout    time.Duration `envconfig:"MONITORED_IDLE_TIMEOUT" default:"5m" desc:"idle monitored sessions are closed after this"`
+	// Longer than the 300 s cycle of the database probes, with room for
+	// lag: a session closed just before its database's next burst is
+	// opened again at once, and a new backend costs the server more CPU
+	// (fork, authentication, cold catalog caches) than a burst's probes.
+	IdleTimeout time.Duration `envconfig:"MONITORED_IDLE_TIMEOUT" default:"15m" desc:"idle monitored sessions are closed after this"`
 	// The database probes of a connection share one phase (see the
 	// scheduler), so the sessions to its other databases are needed for
 	// one burst per interval. Closing them after it saves the server a

@@ -20,10 +20,15 @@ import (
 	"github.com/pgcollector/pgcollector/internal/secret"
 )
 
-func newManager(t *testing.T, box *secret.Box, maxConns int) *monpool.Manager {
+// newManager builds a manager with test timeouts; tune changes the
+// configuration before it is used.
+func newManager(t *testing.T, box *secret.Box, maxConns int, tune ...func(*monpool.Config)) *monpool.Manager {
 	t.Helper()
 	cfg := monpool.Config{MaxConns: maxConns, AcquireTimeout: 20 * time.Second, IdleTimeout: time.Minute,
 		ConnectTimeout: 5 * time.Second, StatementTimeout: 5 * time.Second, LockTimeout: time.Second, MaxBackoff: 2 * time.Second}
+	for _, f := range tune {
+		f(&cfg)
+	}
 	m, err := monpool.New(cfg, box, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
 	return m

@@ -3,8 +3,11 @@ package fetcher
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/monpool"
@@ -20,6 +23,7 @@ type availKey struct {
 type availEntry struct {
 	reason    string // empty: available
 	checkedAt time.Time
+	sql       string // the query made for the source's columns (Probe.ColumnsOf), if read
 }
 
 // availabilityCache remembers, per connection, database and probe, whether
@@ -42,12 +46,16 @@ func (c *availabilityCache) get(k availKey, now time.Time) (availEntry, bool) {
 	switch {
 	case !ok:
 		return e, false
-	case e.reason == "" && !e.checkedAt.IsZero():
+	case e.reason == "" && !e.checkedAt.IsZero() && e.sql == "":
 		// A source that was there stays trusted until the probe fails on a
 		// missing object or privilege (forget); checking it again on every
 		// run would double the queries of a 5-minute probe.
 		return e, true
 	}
+	// Unavailable sources are checked again after the recheck interval,
+	// and so are the columns of a source the query is made for: an
+	// extension update that adds columns fails nothing, and they would be
+	// NULL until the next failure otherwise.
 	return e, now.Sub(e.checkedAt) < c.recheck
 }
 
@@ -61,6 +69,14 @@ func (c *availabilityCache) forget(conn int64, db, probe string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, availKey{conn, db, probe})
+}
+
+// query returns the query made for the columns of the probe's source
+// there, or "" when there is none (QueryFor applies).
+func (c *availabilityCache) query(k availKey) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[k].sql
 }
 
 func (c *availabilityCache) available(conn int64, db, probe string) bool {
@@ -92,8 +108,32 @@ func (f *Fetcher) availability(ctx context.Context, sess *monpool.Session, conn 
 		f.avail.put(k, availEntry{})
 		return "", false
 	}
-	f.avail.put(k, availEntry{reason: reason, checkedAt: now})
+	e := availEntry{reason: reason, checkedAt: now}
+	if reason == "" && p.ColumnsOf != "" {
+		// Read now, with the check, and kept as long as the source is
+		// trusted: a column renamed by an extension update fails the query
+		// (undefined column), which makes the fetcher check again.
+		e.sql = adaptedQuery(ctx, sess, p, f.log)
+	}
+	f.avail.put(k, e)
 	return reason, reason != ""
+}
+
+// adaptedQuery reads the columns of p's source and returns the query made
+// for them, or "" (QueryFor applies) when they cannot be read.
+func adaptedQuery(ctx context.Context, sess *monpool.Session, p probes.Probe, log *slog.Logger) string {
+	rows, err := sess.Conn.Query(ctx, probes.ColumnsSQL, p.ColumnsOf)
+	var cols []string
+	if err == nil {
+		cols, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil || len(cols) == 0 {
+		log.Debug("columns of the probe's source not read: the probe runs its version-only query",
+			"probe", p.Name, "relation", p.ColumnsOf, "error", err)
+		return ""
+	}
+	sql, _ := p.QueryForColumns(cols)
+	return sql
 }
 
 func checkSource(ctx context.Context, sess *monpool.Session, p probes.Probe, version int) (string, error) {

@@ -16,6 +16,7 @@ func TestAvailabilityCache(t *testing.T) {
 	c.put(in("app2"), availEntry{checkedAt: now})
 	// A failed check is remembered as available and due at once.
 	c.put(in("app3"), availEntry{})
+	c.put(in("app5"), availEntry{checkedAt: now, sql: "SELECT s.toplevel FROM pg_stat_statements s"})
 
 	e, fresh := c.get(in("app1"), now.Add(2*time.Second))
 	require.True(t, fresh, "within the recheck interval")
@@ -26,6 +27,12 @@ func TestAvailabilityCache(t *testing.T) {
 	require.True(t, fresh, "an available source is trusted until the probe fails on it")
 	_, fresh = c.get(in("app3"), now)
 	require.False(t, fresh, "a failed check is rechecked on the next run")
+	e, fresh = c.get(in("app5"), now.Add(2*time.Second))
+	require.True(t, fresh)
+	require.Equal(t, e.sql, c.query(in("app5")))
+	_, fresh = c.get(in("app5"), now.Add(3*time.Second))
+	require.False(t, fresh, "the columns a query is made for are read again after the recheck interval")
+	require.Empty(t, c.query(in("app2")), "no columns read: QueryFor applies")
 
 	require.False(t, c.available(1, "app1", "pg_stat_statements"))
 	require.True(t, c.available(1, "app2", "pg_stat_statements"))

@@ -74,10 +74,10 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 		f.stats.ProbeErrors.Add(1)
 		f.obs.ProbeRun(p.Name, ResultError, took, 0)
 		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42883" || pgErr.Code == "58P01" || pgErr.Code == "42501") {
-			// The view or function vanished (extension dropped) or the
-			// privilege was revoked: check availability again on the next
-			// run instead of failing on.
+		if errors.As(err, &pgErr) && (pgErr.Code == "42P01" || pgErr.Code == "42883" || pgErr.Code == "58P01" || pgErr.Code == "42501" || pgErr.Code == "42703") {
+			// The view or function vanished (extension dropped), a column
+			// did (extension updated) or the privilege was revoked: check
+			// availability again on the next run instead of failing on.
 			f.avail.forget(conn.ID, db, p.Name)
 		}
 		if ctx.Err() == nil {
@@ -97,7 +97,11 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 // the collector never decodes a row.
 func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catalog.Connection, p probes.Probe,
 	pc catalog.ProbeConfig, version int, at time.Time) ([]byte, error) {
-	sql, ok := p.QueryFor(version)
+	hint := availKey{conn.ID, sess.Database, p.Name}
+	sql, ok := f.avail.query(hint), true
+	if sql == "" {
+		sql, ok = p.QueryFor(version)
+	}
 	if !ok {
 		return nil, fmt.Errorf("no query for server version %d", version)
 	}
@@ -128,7 +132,6 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 			return nil, fmt.Errorf("begin: %w", err)
 		}
 	}
-	hint := availKey{conn.ID, sess.Database, p.Name}
 	w := NewRowPrefixer(conn.ID, at, f.sizes.get(hint))
 	if _, err := pg.CopyTo(ctx, w, copySQL); err != nil {
 		return nil, fmt.Errorf("copy out %s: %w", p.Name, err)

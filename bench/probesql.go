@@ -3,13 +3,13 @@ package bench
 import (
 	"context"
 	"fmt"
-	"github.com/pgcollector/pgcollector/stages/fetcher"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/pgcollector/pgcollector/probes"
+	"github.com/pgcollector/pgcollector/stages/fetcher"
 )
 
 // SessionParams are the startup parameters of the collector's probe

@@ -54,7 +54,7 @@ func StartFleet(ctx context.Context, o FleetOptions) (*Fleet, error) {
 			if err := populate(gctx, c, o.Content); err != nil {
 				return err
 			}
-			return c.Renice(o.Nice)
+			return renice(c.DataDir, o.Nice)
 		})
 	}
 	g.Go(func() error {

@@ -98,10 +98,23 @@ func TreeCPU(pid int) (time.Duration, error) {
 		return 0, err
 	}
 	total := root.utime + root.stime + root.cutime + root.cstime
-	entries, err := os.ReadDir("/proc")
+	children, err := childrenOf(pid)
 	if err != nil {
 		return 0, err
 	}
+	for _, st := range children {
+		total += st.utime + st.stime
+	}
+	return total, nil
+}
+
+// childrenOf reads the stat of every running process whose parent is pid.
+func childrenOf(pid int) (map[int]procStat, error) {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]procStat{}
 	for _, e := range entries {
 		child, err := strconv.Atoi(e.Name())
 		if err != nil || child == pid {
@@ -111,9 +124,29 @@ func TreeCPU(pid int) (time.Duration, error) {
 		if err != nil || st.ppid != pid {
 			continue // gone meanwhile, or not ours
 		}
-		total += st.utime + st.stime
+		out[child] = st
 	}
-	return total, nil
+	return out, nil
+}
+
+// renice sets the niceness of the postmaster of dataDir and of every
+// process it has forked so far; backends forked later inherit it.
+func renice(dataDir string, n int) error {
+	pid, err := PostmasterPID(dataDir)
+	if err != nil {
+		return err
+	}
+	if err := syscall.Setpriority(syscall.PRIO_PROCESS, pid, n); err != nil {
+		return fmt.Errorf("renice postmaster %d: %w", pid, err)
+	}
+	children, err := childrenOf(pid)
+	if err != nil {
+		return err
+	}
+	for child := range children {
+		_ = syscall.Setpriority(syscall.PRIO_PROCESS, child, n) // a backend may end meanwhile
+	}
+	return nil
 }
 
 // PostmasterPID reads the first line of a data directory's postmaster.pid.

@@ -110,9 +110,10 @@ func (f *Fetcher) availability(ctx context.Context, sess *monpool.Session, conn 
 	}
 	e := availEntry{reason: reason, checkedAt: now}
 	if reason == "" && p.ColumnsOf != "" {
-		// Read now, with the check, and kept as long as the source is
-		// trusted: a column renamed by an extension update fails the query
-		// (undefined column), which makes the fetcher check again.
+		// Read with the check and again with every recheck (see get), so
+		// that columns an extension update adds are picked up; a column it
+		// renames fails the query (undefined column), which forgets the
+		// entry at once.
 		e.sql = adaptedQuery(ctx, sess, p, f.log)
 	}
 	f.avail.put(k, e)

@@ -1,8 +1,11 @@
 package fetcher
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
@@ -42,4 +45,25 @@ func TestAvailabilityCache(t *testing.T) {
 
 	c.forget(1, "app2", "pg_stat_statements")
 	require.False(t, c.available(1, "app2", "pg_stat_statements"))
+}
+
+func TestAvailabilityCacheKeepsOneCopyOfEachQuery(t *testing.T) {
+	c := newAvailabilityCache(time.Minute)
+	text := func() string { return strings.Repeat("SELECT s.toplevel ", 3) } // a new copy each call
+	for conn := range int64(3) {
+		c.put(availKey{conn, "app1", "pg_stat_statements"}, availEntry{checkedAt: time.Now(), sql: text()})
+	}
+	first := c.query(availKey{0, "app1", "pg_stat_statements"})
+	for conn := range int64(3) {
+		q := c.query(availKey{conn, "app1", "pg_stat_statements"})
+		require.Equal(t, text(), q)
+		require.Same(t, unsafe.StringData(first), unsafe.StringData(q), "connection %d holds its own copy", conn)
+	}
+
+	for i := range maxQueries + 10 {
+		c.put(availKey{int64(i), "app2", "pg_stat_statements"}, availEntry{sql: fmt.Sprint("SELECT ", i)})
+	}
+	require.Len(t, c.queries, maxQueries, "bounded")
+	require.Equal(t, fmt.Sprint("SELECT ", maxQueries+5), c.query(availKey{maxQueries + 5, "app2", "pg_stat_statements"}),
+		"past the bound a query is kept as it is")
 }

@@ -24,7 +24,7 @@ func TestOpenDeclaresStreamsAndConsumers(t *testing.T) {
 		maxAge    time.Duration
 	}{
 		StreamJobs:    {"pgc.jobs.>", jetstream.WorkQueuePolicy, 10 * time.Minute, time.Hour},
-		StreamBatches: {"pgc.batches.>", jetstream.LimitsPolicy, 10 * time.Minute, 0},
+		StreamBatches: {"pgc.batches.>", jetstream.LimitsPolicy, 2 * time.Minute, 0},
 		StreamTimers:  {"pgc.timers.>", jetstream.WorkQueuePolicy, 25 * time.Hour, 0},
 	}
 	for name, w := range want {

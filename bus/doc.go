@@ -11,8 +11,9 @@
 //   - PGC_JOBS (pgc.jobs.<probe>): a work queue of probe runs, deduplicated by
 //     JobID over 10 minutes, expired after an hour. Durable consumer "fetcher".
 //   - PGC_BATCHES (pgc.batches.<probe>): the durable buffer between fetchers
-//     and sinks, bounded by PGC_BUFFER_MAX_BYTES with DiscardNew. Durable
-//     consumer "sink", which never gives a batch up (MaxDeliver -1).
+//     and sinks, bounded by PGC_BUFFER_MAX_BYTES with DiscardNew, deduplicated
+//     over 2 minutes (the sink's ledger does the rest). Durable consumer
+//     "sink", which never gives a batch up (MaxDeliver -1).
 //   - PGC_TIMERS (pgc.timers.<name>): a work queue of ticks deduplicated over
 //     25 hours, so one daily tick is stored however many schedulers run.
 //     Durable consumer "retention".

@@ -26,6 +26,15 @@ const (
 // oldest jobs, stale by then anyway, make room.
 const jobsMaxBytes = 256 * int64(MiB)
 
+// batchesDuplicates is PGC_BATCHES' deduplication window. It only has to
+// catch a part published again within seconds (an acknowledgement lost on
+// the way back) or by a redelivered job (after the fetcher consumer's 60 s
+// ack wait); the sink's ingest ledger is what keeps a slot from being
+// stored twice at any distance. JetStream keeps every message id of the
+// window in memory, ~90 bytes each: at 1,000 servers 10 minutes held about
+// 10 MB of batch ids, 2 minutes about 2 MB.
+const batchesDuplicates = 2 * time.Minute
+
 // streamConfigs declares the three streams. PGC_BATCHES has no MaxAge on
 // purpose: the stream would expire unacknowledged batches after the replay
 // window too, which the design forbids. The window applies to acknowledged
@@ -52,7 +61,7 @@ func (b *Bus) streamConfigs() []jetstream.StreamConfig {
 		MaxBytes:    int64(b.cfg.BufferMaxBytes),
 		Discard:     jetstream.DiscardNew,
 		MaxMsgSize:  int32(b.msgLimit),
-		Duplicates:  10 * time.Minute,
+		Duplicates:  batchesDuplicates,
 		Replicas:    b.cfg.StreamReplicas,
 	}, {
 		Name:        StreamTimers,

@@ -105,10 +105,18 @@ func EncodeBatch(bt Batch) *nats.Msg {
 // version, an unknown encoding, a corrupt body and malformed or missing
 // headers; the sink terminates such messages.
 func DecodeBatch(data []byte, h nats.Header) (Batch, error) {
+	return DecodeBatchInto(data, h, nil)
+}
+
+// DecodeBatchInto is DecodeBatch with the slice a compressed body is
+// decoded into taken from alloc, which must return one of length 0 and
+// capacity at least n; nil allocates. It lets the sink recycle those
+// slices, the largest of its allocations.
+func DecodeBatchInto(data []byte, h nats.Header, alloc func(n int) []byte) (Batch, error) {
 	if err := checkVersion(h.Get(hdrVersion)); err != nil {
 		return Batch{}, err
 	}
-	data, err := decodeBody(data, h.Get(hdrEncoding))
+	data, err := decodeBody(data, h.Get(hdrEncoding), alloc)
 	if err != nil {
 		return Batch{}, err
 	}

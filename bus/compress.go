@@ -55,7 +55,7 @@ func compressBody(data []byte) []byte {
 }
 
 // decodeBody returns the COPY text of a body with the given Pgc-Encoding.
-func decodeBody(data []byte, encoding string) ([]byte, error) {
+func decodeBody(data []byte, encoding string, alloc func(n int) []byte) ([]byte, error) {
 	switch encoding {
 	case "":
 		return data, nil
@@ -67,7 +67,13 @@ func decodeBody(data []byte, encoding string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s2.Decode(make([]byte, n), data)
+	var dst []byte
+	if alloc != nil {
+		dst = alloc(n)[:n]
+	} else {
+		dst = make([]byte, n)
+	}
+	raw, err := s2.Decode(dst, data)
 	if err != nil {
 		return nil, fmt.Errorf("decode batch: s2 body: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/bufpool"
 )
 
 // maxParts bounds the part numbers a batch may claim; the ledger keeps
@@ -129,6 +130,11 @@ func (s *Sink) done(items []*item, w written) (bool, error) {
 		if it.b.Kind == bus.KindRows {
 			s.obs.IngestLag(now.Sub(it.b.CollectedAt))
 		}
+		// The write is over, so nothing reads the decoded body any more.
+		// After a failed one it is left to the garbage collector: pgx may
+		// return from a broken COPY before its reader has stopped.
+		bufpool.Put(it.buf)
+		it.buf, it.b.Data = nil, nil
 	}
 	st := &s.stats
 	st.Flushes.Add(1)
@@ -174,15 +180,20 @@ func (s *Sink) decode(msgs []jetstream.Msg) []*item {
 		if md, err := m.Metadata(); err == nil && md.NumDelivered > 1 {
 			s.obs.Redelivered(bus.ConsumerSink)
 		}
-		b, err := bus.DecodeBatch(m.Data(), m.Headers())
+		var buf []byte
+		b, err := bus.DecodeBatchInto(m.Data(), m.Headers(), func(n int) []byte {
+			buf = bufpool.Get(n)
+			return buf
+		})
 		if err == nil {
 			err = check(b)
 		}
 		if err != nil {
+			bufpool.Put(buf)
 			s.terminate(m, m.Headers().Get(jetstream.MsgIDHeader), fmt.Errorf("undecodable: %w", err))
 			continue
 		}
-		items = append(items, &item{msg: m, b: b})
+		items = append(items, &item{msg: m, b: b, buf: buf})
 	}
 	return items
 }

@@ -13,6 +13,7 @@ import (
 type item struct {
 	msg jetstream.Msg
 	b   bus.Batch
+	buf []byte // b.Data's buffer from bufpool, if its body was decoded into one
 }
 
 // stateKey names the per-probe state rows: probe_state, probe_availability

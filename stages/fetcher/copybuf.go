@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/pgcollector/pgcollector/internal/bufpool"
 )
 
 // copyTimeLayout writes collected_at exactly as PostgreSQL's COPY text
@@ -20,19 +22,21 @@ const copyTimeLayout = "2006-01-02 15:04:05.999999-07"
 // to the monitored server and evicted its application's statements. With
 // the prefix written here the statement text is the same on every run.
 // Each row costs one IndexByte and one short copy; nothing is decoded.
+//
+// The buffer comes from bufpool; Release gives it back once the rows are
+// published.
 type RowPrefixer struct {
-	buf    bytes.Buffer
+	buf    []byte
 	prefix []byte
 	midRow bool // the last Write ended inside a row
 }
 
 func NewRowPrefixer(conn int64, at time.Time, sizeHint int) *RowPrefixer {
-	w := &RowPrefixer{}
+	w := &RowPrefixer{buf: bufpool.Get(sizeHint)}
 	w.prefix = strconv.AppendInt(w.prefix, conn, 10)
 	w.prefix = append(w.prefix, '\t')
 	w.prefix = at.UTC().AppendFormat(w.prefix, copyTimeLayout)
 	w.prefix = append(w.prefix, '\t')
-	w.buf.Grow(sizeHint)
 	return w
 }
 
@@ -42,23 +46,30 @@ func (w *RowPrefixer) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		if !w.midRow {
-			w.buf.Write(w.prefix)
+			w.buf = append(bufpool.Grow(w.buf, len(w.prefix)), w.prefix...)
 			w.midRow = true
 		}
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			w.buf.Write(p)
+			w.buf = append(bufpool.Grow(w.buf, len(p)), p...)
 			break
 		}
-		w.buf.Write(p[:i+1])
+		w.buf = append(bufpool.Grow(w.buf, i+1), p[:i+1]...)
 		p = p[i+1:]
 		w.midRow = false
 	}
 	return n, nil
 }
 
-// Bytes returns the prefixed rows.
-func (w *RowPrefixer) Bytes() []byte { return w.buf.Bytes() }
+// Bytes returns the prefixed rows, valid until Release.
+func (w *RowPrefixer) Bytes() []byte { return w.buf }
+
+// Release gives the buffer back to bufpool. Call it only when nothing
+// holds Bytes any more.
+func (w *RowPrefixer) Release() {
+	bufpool.Put(w.buf)
+	w.buf = nil
+}
 
 // sizeHints remembers how large each probe's result was last time on each
 // server and database, so the next run's buffer is allocated once at about

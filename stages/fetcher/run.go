@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/bufpool"
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/monpool"
 	"github.com/pgcollector/pgcollector/probes"
@@ -87,7 +88,14 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 	}
 	f.probeSucceeded(key, log)
 	f.obs.ProbeRun(p.Name, ResultOK, took, bytes.Count(data, []byte{'\n'}))
-	return f.publishRows(ctx, job, conn, p, storedDB, collectedAt, data)
+	err = f.publishRows(ctx, job, conn, p, storedDB, collectedAt, data)
+	if err == nil && !p.RoundTrip {
+		// Published and acknowledged: no message refers to the rows any
+		// more. After a failed publish the buffer is left to the garbage
+		// collector, since an unacknowledged message may still be sent.
+		bufpool.Put(data)
+	}
+	return err
 }
 
 // copyOut runs the probe as COPY (...) TO STDOUT with database_name
@@ -106,43 +114,61 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 		return nil, fmt.Errorf("no query for server version %d", version)
 	}
 	sql = probes.WithTopN(sql, f.cfg.StatementsTopN)
-	// The text must not change from run to run (see RowPrefixer).
+	copySQL := probeStatement(p, pc, version, sql)
+	w := NewRowPrefixer(conn.ID, at, f.sizes.get(hint))
+	if _, err := sess.Conn.PgConn().CopyTo(ctx, w, copySQL); err != nil {
+		w.Release()
+		return nil, fmt.Errorf("copy out %s: %w", p.Name, err)
+	}
+	f.sizes.put(hint, len(w.Bytes()))
+	return w.Bytes(), nil
+}
+
+// probeStatement is what the server is sent for one run of the probe's
+// query sql: COPY (...) TO STDOUT, with database_name put first by the
+// server for database-scoped probes. The text must not change from run to
+// run (see RowPrefixer).
+//
+// A probe that needs a transaction (a stats snapshot, or timeouts set for
+// it alone) gets BEGIN, the COPY and COMMIT in one simple-query message:
+// one round trip and one wake-up of the server's backend instead of three.
+// An error skips the rest of the message and leaves the transaction
+// aborted; the session is then closed (Release with broken), as after any
+// failed run.
+func probeStatement(p probes.Probe, pc catalog.ProbeConfig, version int, sql string) string {
 	cols := "q.*"
 	if p.Scope == probes.ScopeDatabase {
 		cols = "current_database()::text, q.*"
 	}
-	copySQL := "COPY (SELECT " + cols + " FROM (" + sql + ") q) TO STDOUT"
-	pg := sess.Conn.PgConn()
-	tx := p.Snapshot || pc.StatementTimeoutMs > 0 || pc.LockTimeoutMs > 0
-	if tx {
-		begin := "BEGIN READ ONLY"
-		if p.Snapshot {
-			begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-			if version >= 150000 {
-				begin += "; SET LOCAL stats_fetch_consistency = snapshot"
-			}
-		}
-		if pc.StatementTimeoutMs > 0 {
-			begin += fmt.Sprintf("; SET LOCAL statement_timeout = %d", pc.StatementTimeoutMs)
-		}
-		if pc.LockTimeoutMs > 0 {
-			begin += fmt.Sprintf("; SET LOCAL lock_timeout = %d", pc.LockTimeoutMs)
-		}
-		if err := pg.Exec(ctx, begin).Close(); err != nil {
-			return nil, fmt.Errorf("begin: %w", err)
+	stmt := "COPY (SELECT " + cols + " FROM (" + sql + ") q) TO STDOUT"
+	if begin := beginFor(p, pc, version); begin != "" {
+		stmt = begin + ";\n" + stmt + ";\nCOMMIT"
+	}
+	return stmt
+}
+
+// beginFor returns the statements that open the probe's transaction, or
+// "" when it runs on its own: snapshot probes read all statistics as of
+// one moment (stats_fetch_consistency, PostgreSQL 15+), and per-probe
+// timeouts apply to this probe only (SET LOCAL).
+func beginFor(p probes.Probe, pc catalog.ProbeConfig, version int) string {
+	if !p.Snapshot && pc.StatementTimeoutMs <= 0 && pc.LockTimeoutMs <= 0 {
+		return ""
+	}
+	begin := "BEGIN READ ONLY"
+	if p.Snapshot {
+		begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+		if version >= 150000 {
+			begin += ";\nSET LOCAL stats_fetch_consistency = snapshot"
 		}
 	}
-	w := NewRowPrefixer(conn.ID, at, f.sizes.get(hint))
-	if _, err := pg.CopyTo(ctx, w, copySQL); err != nil {
-		return nil, fmt.Errorf("copy out %s: %w", p.Name, err)
+	if pc.StatementTimeoutMs > 0 {
+		begin += fmt.Sprintf(";\nSET LOCAL statement_timeout = %d", pc.StatementTimeoutMs)
 	}
-	f.sizes.put(hint, len(w.Bytes()))
-	if tx {
-		if err := pg.Exec(ctx, "COMMIT").Close(); err != nil {
-			return nil, fmt.Errorf("commit: %w", err)
-		}
+	if pc.LockTimeoutMs > 0 {
+		begin += fmt.Sprintf(";\nSET LOCAL lock_timeout = %d", pc.LockTimeoutMs)
 	}
-	return w.Bytes(), nil
+	return begin
 }
 
 func (f *Fetcher) publishRows(ctx context.Context, job bus.Job, conn catalog.Connection, p probes.Probe,

@@ -3,11 +3,9 @@ package fetcher
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/monpool"
@@ -112,7 +110,7 @@ func (f *Fetcher) availability(ctx context.Context, sess *monpool.Session, conn 
 	if e, fresh := f.avail.get(k, now); fresh {
 		return "", e.reason != ""
 	}
-	reason, err := checkSource(ctx, sess, p, version)
+	reason, cols, err := checkSource(ctx, sess, p, version)
 	if err != nil {
 		// The check itself failed (timeout, broken session): run the probe
 		// anyway; its own error will be recorded if it fails too. It is
@@ -129,43 +127,49 @@ func (f *Fetcher) availability(ctx context.Context, sess *monpool.Session, conn 
 		// that columns an extension update adds are picked up; a column it
 		// renames fails the query (undefined column), which forgets the
 		// entry at once.
-		e.sql = adaptedQuery(ctx, sess, p, f.log)
+		if sql, ok := p.QueryForColumns(cols); ok && len(cols) > 0 {
+			e.sql = sql
+		} else {
+			f.log.Debug("columns of the probe's source not read: the probe runs its version-only query",
+				"probe", p.Name, "relation", p.ColumnsOf)
+		}
 	}
 	f.avail.put(k, e)
 	return reason, reason != ""
 }
 
-// adaptedQuery reads the columns of p's source and returns the query made
-// for them, or "" (QueryFor applies) when they cannot be read.
-func adaptedQuery(ctx context.Context, sess *monpool.Session, p probes.Probe, log *slog.Logger) string {
-	rows, err := sess.Conn.Query(ctx, probes.ColumnsSQL, p.ColumnsOf)
-	var cols []string
-	if err == nil {
-		cols, err = pgx.CollectRows(rows, pgx.RowTo[string])
-	}
-	if err != nil || len(cols) == 0 {
-		log.Debug("columns of the probe's source not read: the probe runs its version-only query",
-			"probe", p.Name, "relation", p.ColumnsOf, "error", err)
-		return ""
-	}
-	sql, _ := p.QueryForColumns(cols)
-	return sql
-}
-
-func checkSource(ctx context.Context, sess *monpool.Session, p probes.Probe, version int) (string, error) {
+// checkSource runs the probe's availability check and, for a probe made
+// for its source's columns (ColumnsOf), reads them in the same query: one
+// round trip however often the columns are read again. The reason is
+// empty when the probe can run.
+func checkSource(ctx context.Context, sess *monpool.Session, p probes.Probe, version int) (string, []string, error) {
 	if _, ok := p.QueryFor(version); !ok {
 		return fmt.Sprintf("not available on PostgreSQL %d (needs server_version_num %d or later)",
-			version/10000, p.MinVersion()), nil
+			version/10000, p.MinVersion()), nil, nil
 	}
-	if p.Check == "" {
-		return "", nil
+	var (
+		reason *string
+		cols   []string
+		err    error
+	)
+	switch {
+	case p.ColumnsOf != "":
+		check := p.Check
+		if check == "" {
+			check = "SELECT NULL::text"
+		}
+		err = sess.Conn.QueryRow(ctx, "SELECT ("+check+"), ARRAY("+probes.ColumnsSQL+")", p.ColumnsOf).
+			Scan(&reason, &cols)
+	case p.Check != "":
+		err = sess.Conn.QueryRow(ctx, p.Check).Scan(&reason)
+	default:
+		return "", nil, nil
 	}
-	var reason *string
-	if err := sess.Conn.QueryRow(ctx, p.Check).Scan(&reason); err != nil {
-		return "", fmt.Errorf("availability check of %s: %w", p.Name, err)
+	if err != nil {
+		return "", nil, fmt.Errorf("availability check of %s: %w", p.Name, err)
 	}
-	if reason == nil {
-		return "", nil
+	if reason != nil {
+		return *reason, nil, nil
 	}
-	return *reason, nil
+	return "", cols, nil
 }

@@ -153,6 +153,9 @@ func probeOf(q string) string {
 				return p.Name
 			}
 		}
+		if p.ColumnsOf != "" && strings.HasPrefix(q, "COPY") && strings.Contains(q, "FROM "+p.ColumnsOf) {
+			return p.Name // the query made for the source's columns
+		}
 		if p.Check != "" && strings.Contains(q, firstChars(p.Check, 120)) {
 			return p.Name + " (availability check)"
 		}

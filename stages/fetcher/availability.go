@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/monpool"
 	"github.com/pgcollector/pgcollector/probes"

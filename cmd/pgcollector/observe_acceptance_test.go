@@ -26,13 +26,13 @@ import (
 // and `status --json` parses and names every connection. It goes on with
 // an unhealthy connection (status exits 1), a datastore outage (/readyz
 // 503, back to 200) and status of a stopped collector (backlog read from
-// the store).
+// the store). PGC_MEMORY_LIMIT shows as the Go runtime's limit in /metrics.
 func TestAcceptanceObservability(t *testing.T) {
 	ctx := context.Background()
 	const password = "obs-Pw-51c2"
 	addr := freeAddr(t)
 	base := "http://" + addr
-	c := e2e.NewCollector(t, "PGC_HTTP_ADDR="+addr, "PGC_CATALOG_REFRESH=1s")
+	c := e2e.NewCollector(t, "PGC_HTTP_ADDR="+addr, "PGC_CATALOG_REFRESH=1s", "PGC_MEMORY_LIMIT=123MiB")
 	mon := pgtest.Start(t, pgtest.Options{})
 	require.NoError(t, e2e.MonitorRole(ctx, mon, "pgc_monitor", password, "app1"))
 	id := c.AddConnection(t, "mon", mon, "pgc_monitor", password)
@@ -74,6 +74,8 @@ func TestAcceptanceObservability(t *testing.T) {
 		require.Contains(t, body, "pgcollector_samples_dropped_total 0\n")
 		require.Contains(t, body, "pgcollector_sink_rows_total ")
 		require.Contains(t, body, "pgcollector_ingest_lag_seconds_count ")
+		// PGC_MEMORY_LIMIT reached the Go runtime (applyMemoryLimit).
+		require.Contains(t, body, "go_gc_gomemlimit_bytes 1.28974848e+08\n")
 	})
 
 	t.Run("page in headless chromium", func(t *testing.T) {

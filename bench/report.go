@@ -92,7 +92,7 @@ func (r *Report) rows() []row {
 
 	add("fleet", "servers", fmt.Sprintf("%d on %d clusters", r.Servers, r.Clusters),
 		fmt.Sprintf("%d app databases × %d tables (2 indexes each) + postgres; %s", r.Content.AppDatabases, r.Content.Tables, CompressedNote(r.Factor)))
-	warm := fmt.Sprintf("stale jobs in warm-up: %d", s.StaleWarmup)
+	warm := fmt.Sprintf("stale or skipped slots in warm-up: %d", s.StaleWarmup)
 	if s.WarmupCapped {
 		warm += "; NOT SETTLED: the job backlog was still there when the window began, so the window measures start-up too"
 	}
@@ -108,7 +108,7 @@ func (r *Report) rows() []row {
 	add("fleet", "… until the sink's transaction began, p50 / p99", fmt.Sprintf("%d / %d ms", s.Lag.BeforeP50.Milliseconds(), s.Lag.BeforeP99.Milliseconds()),
 		"session wait, probe query, bus, sink accumulation (ingest_ledger.ingested_at = the transaction's now())")
 	add("fleet", "… the sink's transaction, p50 / p99", fmt.Sprintf("%d / %d ms", s.Lag.WriteP50.Milliseconds(), s.Lag.WriteP99.Milliseconds()), "")
-	add("fleet", "stale jobs in window", fmt.Sprintf("%d", s.Stale), "from "+s.StaleSource+"; goal 0")
+	add("fleet", "stale or skipped slots in window", fmt.Sprintf("%d", s.Stale), "from "+s.StaleSource+"; goal 0")
 	add("fleet", "warnings / errors logged in window", fmt.Sprintf("%d / %d", s.Logs.Warn, s.Logs.Error), strings.Join(s.Logs.Sample, " | "))
 	if s.ProbeRuns > 0 {
 		add("fleet", "probe runs / mean query time", fmt.Sprintf("%.0f/s / %d ms", float64(s.ProbeRuns)/win.Seconds(), s.ProbeMean.Milliseconds()),
@@ -146,7 +146,7 @@ func (r *Report) rows() []row {
 		add("drain", "drain rows/s", fmt.Sprintf("%.0f", d.RowsPerSecond),
 			fmt.Sprintf("%d rows committed %s → %s", d.Rows, d.FirstCommit.Format("15:04:05.0"), d.Done.Format("15:04:05.0")))
 		add("drain", "drain_vs_steady", fmt.Sprintf("%.2f", r.drainRatio()), "goal ≥ 5")
-		add("drain", "peak RSS during outage and drain", mb(d.PeakRSS), fmt.Sprintf("stale jobs: %d", d.Stale))
+		add("drain", "peak RSS during outage and drain", mb(d.PeakRSS), fmt.Sprintf("stale or skipped slots: %d", d.Stale))
 	}
 
 	add("baseline", "plain loop CPU per 1M stored rows", fmt.Sprintf("%.2f s", b.CPUPerMillion()),

@@ -54,12 +54,14 @@ func probeTimes(ctx context.Context, c *Collector) (sum float64, count float64, 
 	return sum, count, ok1 && ok2
 }
 
-// staleCount reads the fetcher's stale counter from /metrics, or counts
-// the "stale job dropped" log lines since start when there is no
-// endpoint.
+// staleCount counts the slots not collected in time: jobs the fetchers
+// dropped as stale plus slots the scheduler skipped because the pair's
+// previous job still waited (absent until the first one). Without a
+// metrics endpoint it counts the "stale job dropped" log lines since start.
 func staleCount(ctx context.Context, c *Collector, since, until time.Time) (int64, string) {
 	if v, ok := ScrapeCounter(ctx, c.HTTPAddr, "pgcollector_jobs_stale_total"); ok {
-		return int64(v), "pgcollector_jobs_stale_total"
+		skipped, _ := ScrapeCounter(ctx, c.HTTPAddr, "pgcollector_jobs_skipped_total")
+		return int64(v + skipped), "pgcollector_jobs_stale_total + pgcollector_jobs_skipped_total"
 	}
 	lc, err := CountLog(c.LogPath, since, until)
 	if err != nil {

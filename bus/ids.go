@@ -66,6 +66,7 @@ type jobWire struct {
 	Slot            int64     `json:"slot"`
 	IntervalSeconds int       `json:"interval_seconds"`
 	ScheduledAt     time.Time `json:"scheduled_at"`
+	Sole            bool      `json:"sole,omitempty"`
 }
 
 type tickWire struct {
@@ -78,7 +79,7 @@ type tickWire struct {
 // EncodeJob returns the message for j: subject pgc.jobs.<probe>, message id
 // JobID(j), and a small JSON body.
 func EncodeJob(j Job) *nats.Msg {
-	body, _ := json.Marshal(jobWire{versionPlain, j.ConnectionID, j.Probe, j.Slot, j.IntervalSeconds, j.ScheduledAt.UTC()})
+	body, _ := json.Marshal(jobWire{versionPlain, j.ConnectionID, j.Probe, j.Slot, j.IntervalSeconds, j.ScheduledAt.UTC(), j.Sole})
 	return &nats.Msg{
 		Subject: JobSubject(j.Probe),
 		Header:  nats.Header{jetstream.MsgIDHeader: {JobID(j)}},
@@ -102,6 +103,7 @@ func DecodeJob(data []byte, _ nats.Header) (Job, error) {
 		Slot:            w.Slot,
 		IntervalSeconds: w.IntervalSeconds,
 		ScheduledAt:     w.ScheduledAt,
+		Sole:            w.Sole,
 	}, nil
 }
 

@@ -23,6 +23,11 @@ type Job struct {
 	Slot            int64     // floor((unix_time - offset) / interval)
 	IntervalSeconds int       // the interval the slot was computed with
 	ScheduledAt     time.Time // start of the slot; a job older than one interval is stale
+	// Sole says the scheduler saw the previous job of the same connection
+	// and probe delivered before publishing this one, so no other job of
+	// the pair waits in the queue: the fetcher runs it however late (see
+	// the fetcher's stale rule). False when that was not known.
+	Sole bool
 }
 
 // Kind says what a batch carries.

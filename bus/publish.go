@@ -20,13 +20,32 @@ const publishAttempts = 6
 // waits for JetStream to acknowledge it. A duplicate within the stream's
 // window is acknowledged without being stored again.
 func (b *Bus) PublishJob(ctx context.Context, j Job) error {
+	_, err := b.PublishJobSeq(ctx, j)
+	return err
+}
+
+// PublishJobSeq is PublishJob that also returns the job's sequence in
+// PGC_JOBS: the stored message's, when JetStream took j as a duplicate.
+func (b *Bus) PublishJobSeq(ctx context.Context, j Job) (uint64, error) {
 	if err := checkToken("probe", j.Probe); err != nil {
-		return fmt.Errorf("publish job: %w", err)
+		return 0, fmt.Errorf("publish job: %w", err)
 	}
-	if _, err := b.js.PublishMsg(ctx, EncodeJob(j)); err != nil {
-		return fmt.Errorf("publish job %s: %w", JobID(j), err)
+	ack, err := b.js.PublishMsg(ctx, EncodeJob(j))
+	if err != nil {
+		return 0, fmt.Errorf("publish job %s: %w", JobID(j), err)
 	}
-	return nil
+	return ack.Sequence, nil
+}
+
+// JobsDelivered returns the highest PGC_JOBS sequence the fetcher
+// consumer has handed out: jobs above it still wait in the queue. It costs
+// one JetStream API request.
+func (b *Bus) JobsDelivered(ctx context.Context) (uint64, error) {
+	c, err := b.js.Consumer(ctx, StreamJobs, ConsumerFetcher)
+	if err != nil {
+		return 0, fmt.Errorf("fetcher consumer: %w", err)
+	}
+	return c.CachedInfo().Delivered.Stream, nil
 }
 
 // PublishTick publishes t on pgc.timers.<name> with message id

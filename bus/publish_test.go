@@ -28,6 +28,42 @@ func TestPublishJobTwiceStoresOne(t *testing.T) {
 	require.ErrorContains(t, b.PublishJob(ctx, Job{Probe: "a.b"}), "subject token")
 }
 
+// The scheduler learns each job's sequence, the stored one for a
+// duplicate, and compares it with what the fetcher consumer has delivered
+// to tell whether a pair's job still waits in the queue.
+func TestJobSequenceAndDelivered(t *testing.T) {
+	b := openBus(t, testConfig(t))
+	ctx := testCtx(t)
+	j := Job{ConnectionID: 1, Probe: "pg_stat_activity", Slot: 29000000, IntervalSeconds: 60, ScheduledAt: time.Now(), Sole: true}
+	first, err := b.PublishJobSeq(ctx, j)
+	require.NoError(t, err)
+	again, err := b.PublishJobSeq(ctx, j)
+	require.NoError(t, err)
+	require.Equal(t, first, again, "a duplicate answers with the stored job's sequence")
+	j.Slot++
+	second, err := b.PublishJobSeq(ctx, j)
+	require.NoError(t, err)
+	require.Greater(t, second, first)
+
+	delivered, err := b.JobsDelivered(ctx)
+	require.NoError(t, err)
+	require.Less(t, delivered, first, "nothing delivered yet")
+
+	c, err := b.Jobs(ctx)
+	require.NoError(t, err)
+	batch, err := c.Fetch(1, jetstream.FetchMaxWait(5*time.Second))
+	require.NoError(t, err)
+	for m := range batch.Messages() {
+		got, err := DecodeJob(m.Data(), m.Headers())
+		require.NoError(t, err)
+		require.True(t, got.Sole, "Sole travels with the job")
+		require.NoError(t, m.Ack())
+	}
+	delivered, err = b.JobsDelivered(ctx)
+	require.NoError(t, err)
+	require.Equal(t, first, delivered, "the first job was handed out, the second still waits")
+}
+
 func TestPublishTickTwiceStoresOne(t *testing.T) {
 	b := openBus(t, testConfig(t))
 	ctx := testCtx(t)

@@ -110,6 +110,7 @@ func cmdRun(args []string, configPath string, e env) error {
 		if err != nil {
 			return err
 		}
+		s.SetObserver(metrics)
 		g.Go(func() error { return s.Run(gctx) })
 		tk, err := scheduler.NewTicker(c.s.Ticker, pool, b, log.With("stage", "scheduler", "timer", scheduler.RetentionTimer))
 		if err != nil {

@@ -26,6 +26,7 @@ type Metrics struct {
 	probeDuration  *prometheus.HistogramVec
 	rowsCollected  *prometheus.CounterVec
 	jobsStale      *prometheus.CounterVec
+	slotsSkipped   *prometheus.CounterVec
 	batches        *prometheus.CounterVec
 	connectionUp   *prometheus.GaugeVec
 	bufferFull     prometheus.Gauge
@@ -51,6 +52,7 @@ func NewMetrics(version string) *Metrics {
 		[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}, "probe")
 	m.rowsCollected = f.counterVec("rows_collected_total", "Rows collected from monitored servers, by probe.", "probe")
 	m.jobsStale = f.counterVec("jobs_stale_total", "Jobs dropped because their slot had passed, by probe.", "probe")
+	m.slotsSkipped = f.counterVec("jobs_skipped_total", "Slots the scheduler left without a job because the previous job of the same connection and probe still waited for a fetcher, by probe.", "probe")
 	m.batches = f.counterVec("batches_published_total", "Batches acknowledged by JetStream, by probe and kind (rows, status).", "probe", "kind")
 	m.connectionUp = f.gaugeVec("connection_up", "1 when the monitored server answered the last attempt to get a session, 0 when it did not.", "connection")
 	m.bufferFull = f.gauge("buffer_full", "1 while collection is paused because PGC_BATCHES is full of unacknowledged batches.")
@@ -98,6 +100,9 @@ func (m *Metrics) ProbeRun(probe, result string, took time.Duration, rows int) {
 
 // JobStale implements fetcher.Observer.
 func (m *Metrics) JobStale(probe string) { m.jobsStale.WithLabelValues(probe).Inc() }
+
+// SlotSkipped implements scheduler.Observer.
+func (m *Metrics) SlotSkipped(probe string) { m.slotsSkipped.WithLabelValues(probe).Inc() }
 
 // BatchPublished implements fetcher.Observer.
 func (m *Metrics) BatchPublished(probe, kind string) { m.batches.WithLabelValues(probe, kind).Inc() }

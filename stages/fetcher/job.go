@@ -45,10 +45,11 @@ func (f *Fetcher) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	base := f.log.With("connection", conn.Name, "connection_id", job.ConnectionID, "probe", job.Probe, "slot", job.Slot)
 	log := base.With("database", db)
-	// A job is stale once a whole interval has passed since its slot
-	// ended: by then the next slot's job is due, and running this one
-	// would only delay it.
-	if age := f.now().Sub(job.ScheduledAt); age > 2*time.Duration(job.IntervalSeconds)*time.Second {
+	var deliveries uint64
+	if md != nil {
+		deliveries = md.NumDelivered
+	}
+	if age, stale := staleJob(job, deliveries, f.now()); stale {
 		f.stats.JobsStale.Add(1)
 		f.obs.JobStale(job.Probe)
 		log.Warn("stale job dropped: its slot ended more than one interval ago", "age", age.Round(time.Millisecond))
@@ -61,6 +62,21 @@ func (f *Fetcher) handle(ctx context.Context, msg jetstream.Msg) {
 	}
 	err = f.runOn(ctx, job, conn, p, pc, conn.Database, log)
 	f.settle(ctx, msg, md, err, log)
+}
+
+// staleJob reports whether a job is too late to run, and its age. A job
+// is stale once a whole interval has passed since its slot ended: by then
+// the next slot's job is due, and running this one would only delay it.
+// Not so a Sole job on its first delivery: the scheduler skipped its
+// pair's later slots while it waited, so it is the pair's only job and
+// the freshest sample to be had (see the scheduler's behind.go). A
+// redelivered one may have been overtaken by a newer job.
+func staleJob(j bus.Job, deliveries uint64, now time.Time) (time.Duration, bool) {
+	age := now.Sub(j.ScheduledAt)
+	if j.Sole && deliveries <= 1 {
+		return age, false
+	}
+	return age, age > 2*time.Duration(j.IntervalSeconds)*time.Second
 }
 
 // settle acks, naks or terminates a job's message by the outcome of its

@@ -18,7 +18,8 @@ type entry struct {
 	order    uint32 // ties between entries due on the same second
 	last     last   // the job most recently published, if sent
 	sent     bool
-	index    int // position in the heap
+	seq      uint64 // that job's sequence in the queue, 0 if unknown
+	index    int    // position in the heap
 }
 
 // plan is the schedule: every enabled (connection, probe) ordered by the

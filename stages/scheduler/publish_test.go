@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -27,18 +28,35 @@ func (f *fakeSource) Probes() map[string]catalog.ProbeConfig { return f.probes }
 func (f *fakeSource) Ready() <-chan struct{}                 { return nil }
 func (f *fakeSource) Version() uint64                        { return f.version }
 
-// fakePublisher records jobs and fails while fail is set.
+// fakePublisher records jobs and fails while fail is set. Jobs are
+// numbered from 1 in publishing order; the fetchers have been handed all
+// of them unless stuck is set, then those up to delivered.
 type fakePublisher struct {
-	jobs []bus.Job
-	fail bool
+	jobs       []bus.Job
+	fail       bool
+	seq        uint64
+	stuck      bool
+	delivered  uint64
+	queueError error // JobsDelivered fails
 }
 
-func (p *fakePublisher) PublishJob(_ context.Context, j bus.Job) error {
+func (p *fakePublisher) PublishJobSeq(_ context.Context, j bus.Job) (uint64, error) {
 	if p.fail {
-		return errors.New("nats: no responders available for request")
+		return 0, errors.New("nats: no responders available for request")
 	}
 	p.jobs = append(p.jobs, j)
-	return nil
+	p.seq++
+	return p.seq, nil
+}
+
+func (p *fakePublisher) JobsDelivered(context.Context) (uint64, error) {
+	switch {
+	case p.queueError != nil:
+		return 0, p.queueError
+	case p.stuck:
+		return p.delivered, nil
+	}
+	return p.seq, nil
 }
 
 func TestPublishDueFollowsTheConfigurationAndRetries(t *testing.T) {
@@ -91,4 +109,66 @@ func TestPublishDueFollowsTheConfigurationAndRetries(t *testing.T) {
 		require.Equal(t, start, j.ScheduledAt, "a late job is the slot current when publishing resumed")
 	}
 	require.Len(t, pub.jobs, 2, "each connection's current slot, once")
+}
+
+// countingObserver counts skipped slots by probe.
+type countingObserver map[string]int
+
+func (o countingObserver) SlotSkipped(probe string) { o[probe]++ }
+
+// While the fetchers have not been handed a pair's job, the pair's next
+// slots are skipped instead of queued behind it; the job after that is
+// marked Sole. When the queue cannot be read, jobs go out as before.
+func TestPublishDueKeepsOneJobPerPairQueued(t *testing.T) {
+	src := &fakeSource{
+		conns:  []catalog.Connection{{ID: 1, Name: "a"}},
+		probes: map[string]catalog.ProbeConfig{"pg_connectivity": {Name: "pg_connectivity", Enabled: true, IntervalSeconds: 30}},
+	}
+	pub := &fakePublisher{}
+	var logs bytes.Buffer
+	s, err := New(Config{Tick: time.Second}, src, pub, slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	skipped := countingObserver{}
+	s.SetObserver(skipped)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return now }
+	ctx := context.Background()
+	run := func(d time.Duration) {
+		for end := now.Add(d); now.Before(end); now = now.Add(time.Second) {
+			s.publishDue(ctx)
+		}
+	}
+
+	run(time.Minute)
+	require.Len(t, pub.jobs, 3, "the slot in progress at start, then two 30 s slots")
+	require.False(t, pub.jobs[0].Sole, "the first job: nothing known about the queue")
+	require.True(t, pub.jobs[1].Sole, "the previous job was handed out")
+	require.True(t, pub.jobs[2].Sole)
+
+	// The fetchers stop taking jobs: the one waiting stays the only one.
+	pub.stuck, pub.delivered = true, pub.seq-1
+	pub.jobs = nil
+	run(3 * time.Minute)
+	require.Empty(t, pub.jobs, "no job queued behind the waiting one")
+	require.Equal(t, 6, skipped["pg_connectivity"], "one skipped slot per 30 s")
+	require.Contains(t, logs.String(), "fetchers are behind")
+	require.Contains(t, logs.String(), "skipped=")
+
+	// The fetchers take jobs again: the next slot gets its job, and
+	// skipping stops.
+	pub.stuck = false
+	run(30 * time.Second)
+	require.Len(t, pub.jobs, 1)
+	require.True(t, pub.jobs[0].Sole)
+	run(2 * time.Minute)
+	require.Contains(t, logs.String(), "fetchers caught up")
+
+	// The queue cannot be read: publish as before, not marked Sole.
+	pub.queueError = errors.New("nats: timeout")
+	pub.jobs = nil
+	run(time.Minute)
+	require.Len(t, pub.jobs, 2)
+	for _, j := range pub.jobs {
+		require.False(t, j.Sole)
+	}
 }

@@ -29,8 +29,23 @@ type Source interface {
 
 // Publisher publishes jobs; *bus.Bus is one.
 type Publisher interface {
-	PublishJob(ctx context.Context, j bus.Job) error
+	// PublishJobSeq publishes j and returns its sequence in the queue.
+	PublishJobSeq(ctx context.Context, j bus.Job) (uint64, error)
+	// JobsDelivered returns the highest sequence the fetchers were handed.
+	JobsDelivered(ctx context.Context) (uint64, error)
 }
+
+// Observer is told about slots the scheduler skips, for the process's
+// self-metrics; cmd hands in obs.Metrics.
+type Observer interface {
+	// SlotSkipped reports a slot left without a job because the previous
+	// job of the same connection and probe was still queued.
+	SlotSkipped(probe string)
+}
+
+type nopObserver struct{}
+
+func (nopObserver) SlotSkipped(string) {}
 
 type key struct {
 	conn  int64
@@ -76,6 +91,8 @@ type Scheduler struct {
 	version uint64
 	synced  bool
 	failing bool
+	obs     Observer
+	behind  behind
 }
 
 // New validates the configuration; it starts nothing.
@@ -87,7 +104,17 @@ func New(cfg Config, src Source, pub Publisher, log *slog.Logger) (*Scheduler, e
 	for _, p := range probes.All {
 		known[p.Name] = true
 	}
-	return &Scheduler{cfg: cfg, src: src, pub: pub, log: log, known: known, now: time.Now, plan: newPlan()}, nil
+	return &Scheduler{cfg: cfg, src: src, pub: pub, log: log, known: known, now: time.Now, plan: newPlan(),
+		obs: nopObserver{}}, nil
+}
+
+// SetObserver directs the scheduler's events to o. Call it before Run;
+// nil restores the default, which ignores them.
+func (s *Scheduler) SetObserver(o Observer) {
+	if o == nil {
+		o = nopObserver{}
+	}
+	s.obs = o
 }
 
 // Run publishes jobs until ctx is cancelled; it returns nil then.
@@ -147,18 +174,32 @@ func (s *Scheduler) publishDue(ctx context.Context) {
 		s.plan.sync(s.src.Connections(), s.src.Probes(), s.known, now)
 		s.version, s.synced = v, true
 	}
+	var q queue
 	for e := s.plan.due(now); e != nil; e = s.plan.due(now) {
 		job, ok := e.job(now)
+		if ok && e.seq > 0 {
+			switch queued, known := q.holds(ctx, s.pub, e.seq); {
+			case queued:
+				s.skip(job, now)
+				s.plan.done(e, now, false)
+				continue
+			case known:
+				job.Sole = true
+			}
+		}
 		if ok {
-			if err := s.pub.PublishJob(ctx, job); err != nil {
+			seq, err := s.pub.PublishJobSeq(ctx, job)
+			if err != nil {
 				// The entry stays due: the next tick publishes the slot
 				// that is current then.
 				s.reportFailure(ctx, err)
 				return
 			}
+			e.seq = seq
 		}
 		s.plan.done(e, now, ok)
 	}
+	s.behind.report(s.log, now)
 	if s.failing {
 		s.failing = false
 		s.log.Info("publishing jobs again")

@@ -59,6 +59,18 @@ func (p *fakePublisher) JobsDelivered(context.Context) (uint64, error) {
 	return p.seq, nil
 }
 
+// clock gives s a time of its own, starting at noon, and run, which ticks
+// s once a second for d.
+func clock(ctx context.Context, s *Scheduler) (now *time.Time, run func(d time.Duration)) {
+	t := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return t }
+	return &t, func(d time.Duration) {
+		for end := t.Add(d); t.Before(end); t = t.Add(time.Second) {
+			s.publishDue(ctx)
+		}
+	}
+}
+
 func TestPublishDueFollowsTheConfigurationAndRetries(t *testing.T) {
 	src := &fakeSource{
 		conns:  []catalog.Connection{{ID: 1, Name: "a"}},
@@ -67,14 +79,8 @@ func TestPublishDueFollowsTheConfigurationAndRetries(t *testing.T) {
 	pub := &fakePublisher{}
 	s, err := New(Config{Tick: time.Second}, src, pub, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	require.NoError(t, err)
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s.now = func() time.Time { return now }
 	ctx := context.Background()
-	run := func(d time.Duration) {
-		for end := now.Add(d); now.Before(end); now = now.Add(time.Second) {
-			s.publishDue(ctx)
-		}
-	}
+	now, run := clock(ctx, s)
 
 	run(2 * time.Minute)
 	require.Len(t, pub.jobs, 5, "the slot in progress at start, then one job per 30 s slot")
@@ -105,7 +111,7 @@ func TestPublishDueFollowsTheConfigurationAndRetries(t *testing.T) {
 		id := bus.JobID(j)
 		require.False(t, seen[id], "job %s published twice", id)
 		seen[id] = true
-		_, start := SlotAt(now, j.ConnectionID, j.Probe, j.IntervalSeconds)
+		_, start := SlotAt(*now, j.ConnectionID, j.Probe, j.IntervalSeconds)
 		require.Equal(t, start, j.ScheduledAt, "a late job is the slot current when publishing resumed")
 	}
 	require.Len(t, pub.jobs, 2, "each connection's current slot, once")
@@ -130,14 +136,7 @@ func TestPublishDueKeepsOneJobPerPairQueued(t *testing.T) {
 	require.NoError(t, err)
 	skipped := countingObserver{}
 	s.SetObserver(skipped)
-	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
-	s.now = func() time.Time { return now }
-	ctx := context.Background()
-	run := func(d time.Duration) {
-		for end := now.Add(d); now.Before(end); now = now.Add(time.Second) {
-			s.publishDue(ctx)
-		}
-	}
+	_, run := clock(context.Background(), s)
 
 	run(time.Minute)
 	require.Len(t, pub.jobs, 3, "the slot in progress at start, then two 30 s slots")

@@ -51,6 +51,7 @@ func (w *Watch) Close() { w.nc.Close() }
 // delivered but not yet acknowledged.
 type Backlog struct {
 	Pending, AckPending uint64
+	AckFloor            uint64 // every stream sequence up to it is acknowledged
 }
 
 // Total is everything the consumer still has to settle.
@@ -68,7 +69,22 @@ func (w *Watch) Backlog(ctx context.Context, stream, consumer string) (Backlog, 
 	if err != nil {
 		return Backlog{}, err
 	}
-	return Backlog{Pending: info.NumPending, AckPending: uint64(info.NumAckPending)}, nil
+	return Backlog{Pending: info.NumPending, AckPending: uint64(info.NumAckPending), AckFloor: info.AckFloor.Stream}, nil
+}
+
+// LastSeq is the sequence of a stream's newest message.
+func (w *Watch) LastSeq(ctx context.Context, stream string) (uint64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	s, err := w.js.Stream(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.LastSeq, nil
 }
 
 // StreamBytes is the stored size of a stream.

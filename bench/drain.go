@@ -65,15 +65,15 @@ func MeasureDrain(ctx context.Context, c *Collector, w *Watch, store *pgtest.Clu
 	if b, err := w.Backlog(ctx, bus.StreamBatches, bus.ConsumerSink); err == nil {
 		d.BacklogBatches = b.Total()
 	}
-	bytes1, _ := w.StreamBytes(ctx, bus.StreamBatches)
-	d.BacklogBytes = bytes1 - min(bytes0, bytes1)
 	// The backlog is every batch buffered up to the restart; batches the
 	// fleet publishes during the drain are not part of it, and on a busy
 	// machine they may keep the consumer from ever being empty.
-	backlogEnd, err := w.LastSeq(ctx, bus.StreamBatches)
+	st, err := w.StreamState(ctx, bus.StreamBatches)
 	if err != nil {
 		return d, fmt.Errorf("read the backlog's end: %w", err)
 	}
+	d.BacklogBytes = st.Bytes - min(bytes0, st.Bytes)
+	backlogEnd := st.LastSeq
 	if err := store.Restart(); err != nil {
 		return d, fmt.Errorf("restart the datastore: %w", err)
 	}

@@ -72,34 +72,25 @@ func (w *Watch) Backlog(ctx context.Context, stream, consumer string) (Backlog, 
 	return Backlog{Pending: info.NumPending, AckPending: uint64(info.NumAckPending), AckFloor: info.AckFloor.Stream}, nil
 }
 
-// LastSeq is the sequence of a stream's newest message.
-func (w *Watch) LastSeq(ctx context.Context, stream string) (uint64, error) {
+// StreamState reads a stream's state: stored bytes, last sequence.
+func (w *Watch) StreamState(ctx context.Context, stream string) (jetstream.StreamState, error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	s, err := w.js.Stream(ctx, stream)
 	if err != nil {
-		return 0, err
+		return jetstream.StreamState{}, err
 	}
 	info, err := s.Info(ctx)
 	if err != nil {
-		return 0, err
+		return jetstream.StreamState{}, err
 	}
-	return info.State.LastSeq, nil
+	return info.State, nil
 }
 
 // StreamBytes is the stored size of a stream.
 func (w *Watch) StreamBytes(ctx context.Context, stream string) (uint64, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	s, err := w.js.Stream(ctx, stream)
-	if err != nil {
-		return 0, err
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return info.State.Bytes, nil
+	st, err := w.StreamState(ctx, stream)
+	return st.Bytes, err
 }
 
 // ScrapeCounter sums every series of a metric in a Prometheus exposition

@@ -41,7 +41,7 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 			f.probeFailed(key, err, log)
 		}
 		if p.RoundTrip {
-			return f.publishRows(ctx, job, conn, p, storedDB, collectedAt, roundTripFailure(conn.ID, collectedAt, err))
+			return f.publishRows(ctx, p, rowsBatch(job, conn, p, storedDB, collectedAt, roundTripFailure(conn.ID, collectedAt, err)))
 		}
 		return f.publishStatus(ctx, job, conn, p, storedDB, false, err.Error())
 	}
@@ -87,8 +87,9 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 		return f.publishStatus(ctx, job, conn, p, storedDB, false, err.Error())
 	}
 	f.probeSucceeded(key, log)
-	f.obs.ProbeRun(p.Name, ResultOK, took, bytes.Count(data, []byte{'\n'}))
-	err = f.publishRows(ctx, job, conn, p, storedDB, collectedAt, data)
+	b := rowsBatch(job, conn, p, storedDB, collectedAt, data)
+	f.obs.ProbeRun(p.Name, ResultOK, took, b.Rows)
+	err = f.publishRows(ctx, p, b)
 	if err == nil && !p.RoundTrip {
 		// Published and acknowledged: no message refers to the rows any
 		// more. After a failed publish the buffer is left to the garbage
@@ -171,9 +172,8 @@ func beginFor(p probes.Probe, pc catalog.ProbeConfig, version int) string {
 	return begin
 }
 
-func (f *Fetcher) publishRows(ctx context.Context, job bus.Job, conn catalog.Connection, p probes.Probe,
-	db string, at time.Time, data []byte) error {
-	b := rowsBatch(job, conn, p, db, at, data)
+// publishRows publishes a rows batch made by rowsBatch.
+func (f *Fetcher) publishRows(ctx context.Context, p probes.Probe, b bus.Batch) error {
 	f.stats.Rows.Add(int64(b.Rows))
 	if err := f.bus.PublishBatch(ctx, b); err != nil {
 		return err

@@ -134,8 +134,14 @@ func (r *durableRig) waitDrained(js jetstream.JetStream, limit time.Duration) {
 		last = fmt.Sprintf("pending %d, ack pending %d, ack floor %d, last %d",
 			ci.NumPending, ci.NumAckPending, ci.AckFloor.Stream, s.CachedInfo().State.LastSeq)
 		return ci.NumPending == 0 && ci.NumAckPending == 0 && ci.AckFloor.Stream == s.CachedInfo().State.LastSeq
-	}, limit, time.Second, "the sink drains PGC_BATCHES; last: %s", &last)
+	}, limit, time.Second, "the sink drains PGC_BATCHES; last: %s", lazy{&last})
 }
+
+// lazy prints the string it points to when the failure message is
+// formatted, which testify does after the condition last ran.
+type lazy struct{ s *string }
+
+func (l lazy) String() string { return *l.s }
 
 // requireEveryBatchStored reads every batch left in PGC_BATCHES and
 // requires each rows part to be in the ingest ledger: nothing JetStream

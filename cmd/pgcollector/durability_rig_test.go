@@ -99,15 +99,23 @@ func (r *durableRig) pause() {
 // to listen.
 func (r *durableRig) js() jetstream.JetStream {
 	r.t.Helper()
+	return jetStreamAt(r.t, r.listen)
+}
+
+// jetStreamAt connects to the NATS server a collector runs at listen
+// (PGC_NATS_LISTEN), waiting for it to listen; the connection closes when
+// the test ends.
+func jetStreamAt(t *testing.T, listen string) jetstream.JetStream {
+	t.Helper()
 	var nc *nats.Conn
-	require.Eventually(r.t, func() bool {
+	require.Eventually(t, func() bool {
 		var err error
-		nc, err = nats.Connect("nats://"+r.listen, nats.Timeout(5*time.Second))
+		nc, err = nats.Connect("nats://"+listen, nats.Timeout(5*time.Second))
 		return err == nil
-	}, time.Minute, 200*time.Millisecond, "connect to the collector's NATS server at %s", r.listen)
-	r.t.Cleanup(nc.Close)
+	}, time.Minute, 200*time.Millisecond, "connect to the collector's NATS server at %s", listen)
+	t.Cleanup(nc.Close)
 	js, err := jetstream.New(nc)
-	require.NoError(r.t, err)
+	require.NoError(t, err)
 	return js
 }
 

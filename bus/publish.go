@@ -48,6 +48,17 @@ func (b *Bus) JobsDelivered(ctx context.Context) (uint64, error) {
 	return c.CachedInfo().Delivered.Stream, nil
 }
 
+// JobsLast returns the sequence of the last job PGC_JOBS accepted, 0 when
+// it never held one: a scheduler that starts reads it to know which
+// waiting jobs an earlier run may have left. One JetStream API request.
+func (b *Bus) JobsLast(ctx context.Context) (uint64, error) {
+	s, err := b.js.Stream(ctx, StreamJobs)
+	if err != nil {
+		return 0, fmt.Errorf("jobs stream: %w", err)
+	}
+	return s.CachedInfo().State.LastSeq, nil
+}
+
 // PublishTick publishes t on pgc.timers.<name> with message id
 // Name + "." + Period and waits for the acknowledgement.
 func (b *Bus) PublishTick(ctx context.Context, t Tick) error {

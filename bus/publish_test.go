@@ -48,6 +48,9 @@ func TestJobSequenceAndDelivered(t *testing.T) {
 	delivered, err := b.JobsDelivered(ctx)
 	require.NoError(t, err)
 	require.Less(t, delivered, first, "nothing delivered yet")
+	last, err := b.JobsLast(ctx)
+	require.NoError(t, err)
+	require.Equal(t, second, last, "the last job the queue accepted")
 
 	c, err := b.Jobs(ctx)
 	require.NoError(t, err)

@@ -25,6 +25,28 @@ type queue struct {
 	asked     bool
 	delivered uint64
 	err       error
+	askedLast bool
+}
+
+// predecessor returns the queue sequence of the pair's previous job, or a
+// bound on it, and whether it is that job's own (exact). A pair without a
+// job from this run may still have one an earlier run left waiting: its
+// bound is the queue's last sequence when this run first read it, so a
+// pair's first job is Sole too once everything queued before the start
+// has been handed out (at once on a fresh start). found is false when
+// neither can be told; the last sequence is asked at most once per tick
+// until it is known.
+func (s *Scheduler) predecessor(ctx context.Context, q *queue, e *entry) (seq uint64, exact, found bool) {
+	if e.seq > 0 {
+		return e.seq, true, true
+	}
+	if !s.priorKnown && !q.askedLast {
+		q.askedLast = true
+		if last, err := s.pub.JobsLast(ctx); err == nil {
+			s.prior, s.priorKnown = last, true
+		}
+	}
+	return s.prior, false, s.priorKnown
 }
 
 // holds reports whether the job with sequence seq is still waiting to be

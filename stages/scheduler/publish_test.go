@@ -29,15 +29,17 @@ func (f *fakeSource) Ready() <-chan struct{}                 { return nil }
 func (f *fakeSource) Version() uint64                        { return f.version }
 
 // fakePublisher records jobs and fails while fail is set. Jobs are
-// numbered from 1 in publishing order; the fetchers have been handed all
-// of them unless stuck is set, then those up to delivered.
+// numbered in publishing order from seq+1 (seq: jobs an earlier run left);
+// the fetchers have been handed all of them unless stuck is set, then
+// those up to delivered.
 type fakePublisher struct {
 	jobs       []bus.Job
 	fail       bool
 	seq        uint64
 	stuck      bool
 	delivered  uint64
-	queueError error // JobsDelivered fails
+	queueError error // JobsDelivered and JobsLast fail
+	lastAsked  int   // calls of JobsLast
 }
 
 func (p *fakePublisher) PublishJobSeq(_ context.Context, j bus.Job) (uint64, error) {
@@ -46,6 +48,14 @@ func (p *fakePublisher) PublishJobSeq(_ context.Context, j bus.Job) (uint64, err
 	}
 	p.jobs = append(p.jobs, j)
 	p.seq++
+	return p.seq, nil
+}
+
+func (p *fakePublisher) JobsLast(context.Context) (uint64, error) {
+	p.lastAsked++
+	if p.queueError != nil {
+		return 0, p.queueError
+	}
 	return p.seq, nil
 }
 
@@ -140,7 +150,7 @@ func TestPublishDueKeepsOneJobPerPairQueued(t *testing.T) {
 
 	run(time.Minute)
 	require.Len(t, pub.jobs, 3, "the slot in progress at start, then two 30 s slots")
-	require.False(t, pub.jobs[0].Sole, "the first job: nothing known about the queue")
+	require.True(t, pub.jobs[0].Sole, "the first job: the queue held nothing at start")
 	require.True(t, pub.jobs[1].Sole, "the previous job was handed out")
 	require.True(t, pub.jobs[2].Sole)
 
@@ -168,6 +178,59 @@ func TestPublishDueKeepsOneJobPerPairQueued(t *testing.T) {
 	run(time.Minute)
 	require.Len(t, pub.jobs, 2)
 	for _, j := range pub.jobs {
+		require.False(t, j.Sole)
+	}
+}
+
+// A pair's first job after a start is Sole once whatever an earlier run
+// left in the queue has been handed out: until then it may have a job
+// there, so its first job goes out unmarked (and is not skipped, since it
+// may have none).
+func TestPublishDueFirstJobAfterARestart(t *testing.T) {
+	src := &fakeSource{
+		conns: []catalog.Connection{{ID: 1, Name: "a"}},
+		probes: map[string]catalog.ProbeConfig{
+			"pg_connectivity":  {Name: "pg_connectivity", Enabled: true, IntervalSeconds: 30},
+			"pg_stat_activity": {Name: "pg_stat_activity", Enabled: true, IntervalSeconds: 60},
+		},
+	}
+	// An earlier run left five jobs; the fetchers were handed three.
+	pub := &fakePublisher{seq: 5, stuck: true, delivered: 3}
+	s, err := New(Config{Tick: time.Second}, src, pub, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	_, run := clock(context.Background(), s)
+
+	run(time.Minute)
+	require.Len(t, pub.jobs, 2, "each pair gets its first job, then waits for it")
+	for _, j := range pub.jobs {
+		require.False(t, j.Sole, "%s: an earlier job of the pair may still wait", j.Probe)
+	}
+	require.Equal(t, 1, pub.lastAsked, "the queue's end is read once")
+
+	// The old jobs are handed out; a connection added now gets Sole jobs
+	// from the first.
+	pub.stuck, pub.jobs = false, nil
+	src.conns = append(src.conns, catalog.Connection{ID: 2, Name: "b"})
+	src.version++
+	run(time.Minute)
+	var added int
+	for _, j := range pub.jobs {
+		require.True(t, j.Sole, "%s of connection %d", j.Probe, j.ConnectionID)
+		if j.ConnectionID == 2 {
+			added++
+		}
+	}
+	require.GreaterOrEqual(t, added, 2, "the new connection's jobs")
+	require.Equal(t, 1, pub.lastAsked)
+
+	// When the queue's end cannot be read, first jobs go out unmarked.
+	pub2 := &fakePublisher{queueError: errors.New("nats: timeout")}
+	s2, err := New(Config{Tick: time.Second}, src, pub2, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	_, run2 := clock(context.Background(), s2)
+	run2(time.Minute)
+	require.GreaterOrEqual(t, len(pub2.jobs), 4)
+	for _, j := range pub2.jobs {
 		require.False(t, j.Sole)
 	}
 }

@@ -33,6 +33,8 @@ type Publisher interface {
 	PublishJobSeq(ctx context.Context, j bus.Job) (uint64, error)
 	// JobsDelivered returns the highest sequence the fetchers were handed.
 	JobsDelivered(ctx context.Context) (uint64, error)
+	// JobsLast returns the sequence of the last job the queue accepted.
+	JobsLast(ctx context.Context) (uint64, error)
 }
 
 // Observer is told about slots the scheduler skips, for the process's
@@ -93,6 +95,10 @@ type Scheduler struct {
 	failing bool
 	obs     Observer
 	behind  behind
+	// prior is the last sequence the queue held when this run first read
+	// it (priorKnown): a job an earlier run left waiting is at or below.
+	prior      uint64
+	priorKnown bool
 }
 
 // New validates the configuration; it starts nothing.
@@ -177,13 +183,13 @@ func (s *Scheduler) publishDue(ctx context.Context) {
 	var q queue
 	for e := s.plan.due(now); e != nil; e = s.plan.due(now) {
 		job, ok := e.job(now)
-		if ok && e.seq > 0 {
-			switch queued, known := q.holds(ctx, s.pub, e.seq); {
-			case queued:
+		if pred, exact, found := s.predecessor(ctx, &q, e); ok && found {
+			switch queued, known := q.holds(ctx, s.pub, pred); {
+			case queued && exact:
 				s.skip(job, now)
 				s.plan.done(e, now, false)
 				continue
-			case known:
+			case !queued && known:
 				job.Sole = true
 			}
 		}

@@ -121,6 +121,17 @@ func Intervals(factor int) map[string]int {
 	return out
 }
 
+// SlotsDue is how many (connection, probe) slots begin in a window for
+// servers at the intervals of factor: the jobs the scheduler has to
+// publish if none is skipped, whatever each one then stores.
+func SlotsDue(servers, factor int, window time.Duration) float64 {
+	var perSecond float64
+	for _, iv := range Intervals(factor) {
+		perSecond += 1 / float64(iv)
+	}
+	return float64(servers) * perSecond * window.Seconds()
+}
+
 // CompressedNote says in words what a compression factor means.
 func CompressedNote(factor int) string {
 	if factor <= 1 {

@@ -108,7 +108,9 @@ func (r *Report) rows() []row {
 	add("fleet", "… until the sink's transaction began, p50 / p99", fmt.Sprintf("%d / %d ms", s.Lag.BeforeP50.Milliseconds(), s.Lag.BeforeP99.Milliseconds()),
 		"session wait, probe query, bus, sink accumulation (ingest_ledger.ingested_at = the transaction's now())")
 	add("fleet", "… the sink's transaction, p50 / p99", fmt.Sprintf("%d / %d ms", s.Lag.WriteP50.Milliseconds(), s.Lag.WriteP99.Milliseconds()), "")
-	add("fleet", "stale or skipped slots in window", fmt.Sprintf("%d", s.Stale), "from "+s.StaleSource+"; goal 0")
+	due := SlotsDue(r.Servers, r.Factor, win)
+	add("fleet", "stale or skipped slots in window", fmt.Sprintf("%d", s.Stale),
+		fmt.Sprintf("from %s; of %.0f slots due in the window, %.0f%% had their sample; goal 0", s.StaleSource, due, served(due, s.Stale)))
 	add("fleet", "warnings / errors logged in window", fmt.Sprintf("%d / %d", s.Logs.Warn, s.Logs.Error), strings.Join(s.Logs.Sample, " | "))
 	if s.ProbeRuns > 0 {
 		add("fleet", "probe runs / mean query time", fmt.Sprintf("%.0f/s / %d ms", float64(s.ProbeRuns)/win.Seconds(), s.ProbeMean.Milliseconds()),
@@ -236,4 +238,13 @@ func (r *Report) statementLines() []string {
 			st.TotalMs/float64(max(1, st.Calls)), 100*st.TotalMs/total))
 	}
 	return out
+}
+
+// served is the percentage of due slots that were neither skipped nor
+// dropped as stale.
+func served(due float64, lost int64) float64 {
+	if due <= 0 {
+		return 0
+	}
+	return max(0, 100*(1-float64(lost)/due))
 }

@@ -60,3 +60,16 @@ func TestReportJSONRoundTrip(t *testing.T) {
 	require.Equal(t, r.Steady.Waits, back.Steady.Waits)
 	require.Equal(t, "datastore gone", back.DrainErr)
 }
+
+// The catalogue's defaults ask about 0.15 jobs per second of a server
+// (pg_connectivity and pg_stat_replication every 30 s, pg_stat_activity
+// every minute, the rest every 5 minutes or more); due slots scale with
+// servers and compression.
+func TestSlotsDue(t *testing.T) {
+	one := SlotsDue(1, 1, 5*time.Minute)
+	require.InDelta(t, 44, one, 2)
+	require.InDelta(t, 1000*one, SlotsDue(1000, 1, 5*time.Minute), 1e-6)
+	require.Greater(t, SlotsDue(1, 10, 5*time.Minute), 9*one)
+	require.InDelta(t, 78.0, served(1000, 220), 1e-9)
+	require.Zero(t, served(0, 5))
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -64,6 +65,14 @@ func (b *bursts) next(conn int64) []*dbJob {
 	return q
 }
 
+// waiting returns the jobs queued for the burst of conn that its runner
+// has not taken yet.
+func (b *bursts) waiting(conn int64) []*dbJob {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.queued[conn])
+}
+
 // runBurst runs j and every job of its connection that joins meanwhile,
 // then settles each.
 func (f *Fetcher) runBurst(ctx context.Context, j *dbJob) {
@@ -110,10 +119,17 @@ func (f *Fetcher) runDatabases(ctx context.Context, jobs []*dbJob) []error {
 				done[i] = true
 			}
 		}
+		// Every job of the burst not yet settled, those that joined it
+		// and wait for the next round included, is still being worked
+		// on: a burst longer than the consumer's AckWait must not see
+		// them handed to another fetcher.
 		for i, d := range jobs {
 			if !done[i] {
 				_ = d.msg.InProgress()
 			}
+		}
+		for _, d := range f.bursts.waiting(conn.ID) {
+			_ = d.msg.InProgress()
 		}
 	}
 	return errs

@@ -17,7 +17,12 @@ func TestBurstJoinAndNext(t *testing.T) {
 	second := &dbJob{job: bus.Job{ConnectionID: 1, Probe: "b"}}
 	require.True(t, b.join(second), "a job arriving during the burst joins it")
 	require.False(t, b.join(&dbJob{job: bus.Job{ConnectionID: 2, Probe: "a"}}), "another connection has a burst of its own")
-	require.Equal(t, []*dbJob{second}, b.next(1))
+	third := &dbJob{job: bus.Job{ConnectionID: 1, Probe: "c"}}
+	require.True(t, b.join(third))
+	require.Equal(t, []*dbJob{second, third}, b.waiting(1), "the jobs waiting for the next round (kept in progress)")
+	require.Empty(t, b.waiting(3))
+	require.Equal(t, []*dbJob{second, third}, b.next(1))
+	require.Empty(t, b.waiting(1), "taken by the runner")
 	require.Nil(t, b.next(1), "nothing joined: the burst ends")
 	require.False(t, b.join(first), "after the burst ended, the next job starts a new one")
 }

@@ -142,14 +142,14 @@ func (r *durableRig) waitDrained(js jetstream.JetStream, limit time.Duration) {
 		last = fmt.Sprintf("pending %d, ack pending %d, ack floor %d, last %d",
 			ci.NumPending, ci.NumAckPending, ci.AckFloor.Stream, s.CachedInfo().State.LastSeq)
 		return ci.NumPending == 0 && ci.NumAckPending == 0 && ci.AckFloor.Stream == s.CachedInfo().State.LastSeq
-	}, limit, time.Second, "the sink drains PGC_BATCHES; last: %s", lazy{&last})
+	}, limit, time.Second, "the sink drains PGC_BATCHES; last: %s", lazy(func() string { return last }))
 }
 
-// lazy prints the string it points to when the failure message is
+// lazy is a part of a failure message computed when the message is
 // formatted, which testify does after the condition last ran.
-type lazy struct{ s *string }
+type lazy func() string
 
-func (l lazy) String() string { return *l.s }
+func (f lazy) String() string { return f() }
 
 // requireEveryBatchStored reads every batch left in PGC_BATCHES and
 // requires each rows part to be in the ingest ledger: nothing JetStream

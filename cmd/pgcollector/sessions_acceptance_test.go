@@ -79,4 +79,3 @@ func TestOtherDatabaseSessionsClosedBetweenBursts(t *testing.T) {
 	require.Eventually(t, func() bool { return established() >= before+3 }, 10*time.Second, 500*time.Millisecond,
 		"a new session to app1 for each burst: %d before the start, %d now", before, lazy(func() string { return strconv.FormatInt(established(), 10) }))
 }
-

@@ -77,5 +77,5 @@ func TestOtherDatabaseSessionsClosedBetweenBursts(t *testing.T) {
 		WHERE connection_id = $1 AND database_name = 'app1'`, id)
 	require.GreaterOrEqual(t, n, 3, "app1 sampled in every burst")
 	require.Eventually(t, func() bool { return established() >= before+3 }, 10*time.Second, 500*time.Millisecond,
-		"a new session to app1 for each burst: %d before the start, %d now", before, lazy(func() string { return strconv.FormatInt(established(), 10) }))
+		"a new session to app1 for each burst: %d before the start, %s now", before, lazy(func() string { return strconv.FormatInt(established(), 10) }))
 }

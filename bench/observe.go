@@ -97,45 +97,55 @@ func (w *Watch) StreamBytes(ctx context.Context, stream string) (uint64, error) 
 // at http://addr/metrics. ok is false when the endpoint or the metric is
 // not there (the collector may not serve it).
 func ScrapeCounter(ctx context.Context, addr, metric string) (sum float64, ok bool) {
+	sums, found, err := Scrape(ctx, addr, metric)
+	return sums[metric], err == nil && found[metric]
+}
+
+// Scrape reads the exposition at http://addr/metrics once and sums every
+// series of each metric. A metric without series reads 0 and is not in
+// found: a labelled counter has none until its first event.
+func Scrape(ctx context.Context, addr string, metrics ...string) (sums map[string]float64, found map[string]bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/metrics", nil)
 	if err != nil {
-		return 0, false
+		return nil, nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, false
+		return nil, nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return 0, false
+		return nil, nil, fmt.Errorf("GET /metrics: %s", resp.Status)
 	}
-	return sumMetric(resp.Body, metric)
+	sums, found = sumMetrics(resp.Body, metrics...)
+	return sums, found, nil
 }
 
-// sumMetric adds up the samples of metric in a text exposition.
-func sumMetric(r io.Reader, metric string) (float64, bool) {
+// sumMetrics adds up the samples of each metric in a text exposition.
+func sumMetrics(r io.Reader, metrics ...string) (sums map[string]float64, found map[string]bool) {
+	sums, found = map[string]float64{}, map[string]bool{}
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	found := false
-	var sum float64
 	for sc.Scan() {
 		line := sc.Text()
-		rest, ok := strings.CutPrefix(line, metric)
-		if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
-			continue
-		}
-		f := strings.Fields(line[strings.LastIndexByte(line, '}')+1:])
-		if len(f) == 0 {
-			continue
-		}
-		if v, err := strconv.ParseFloat(f[0], 64); err == nil {
-			sum += v
-			found = true
+		for _, metric := range metrics {
+			rest, ok := strings.CutPrefix(line, metric)
+			if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
+				continue
+			}
+			f := strings.Fields(line[strings.LastIndexByte(line, '}')+1:])
+			if len(f) == 0 {
+				continue
+			}
+			if v, err := strconv.ParseFloat(f[0], 64); err == nil {
+				sums[metric] += v
+				found[metric] = true
+			}
 		}
 	}
-	return sum, found
+	return sums, found
 }
 
 // LogCounts are what the collector logged in a time range, from its JSON

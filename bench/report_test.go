@@ -24,11 +24,11 @@ pgcollector_jobs_stale_total{probe="a"} 2
 pgcollector_jobs_stale_total{probe="b"} 3
 pgcollector_jobs_stale_totalx 100
 `
-	sum, ok := sumMetric(strings.NewReader(exposition), "pgcollector_jobs_stale_total")
-	require.True(t, ok)
-	require.Equal(t, 5.0, sum)
-	_, ok = sumMetric(strings.NewReader(exposition), "pgcollector_other")
-	require.False(t, ok)
+	sums, found := sumMetrics(strings.NewReader(exposition), "pgcollector_jobs_stale_total", "pgcollector_other")
+	require.True(t, found["pgcollector_jobs_stale_total"])
+	require.Equal(t, 5.0, sums["pgcollector_jobs_stale_total"])
+	require.False(t, found["pgcollector_other"], "a counter without series")
+	require.Zero(t, sums["pgcollector_other"])
 }
 
 // The last line of `make bench` is parsed by people and scripts alike:

@@ -59,9 +59,10 @@ func probeTimes(ctx context.Context, c *Collector) (sum float64, count float64, 
 // previous job still waited (absent until the first one). Without a
 // metrics endpoint it counts the "stale job dropped" log lines since start.
 func staleCount(ctx context.Context, c *Collector, since, until time.Time) (int64, string) {
-	if v, ok := ScrapeCounter(ctx, c.HTTPAddr, "pgcollector_jobs_stale_total"); ok {
-		skipped, _ := ScrapeCounter(ctx, c.HTTPAddr, "pgcollector_jobs_skipped_total")
-		return int64(v + skipped), "pgcollector_jobs_stale_total + pgcollector_jobs_skipped_total"
+	const stale, skipped = "pgcollector_jobs_stale_total", "pgcollector_jobs_skipped_total"
+	if sums, _, err := Scrape(ctx, c.HTTPAddr, stale, skipped); err == nil {
+		// Both have series only once something was dropped or skipped.
+		return int64(sums[stale] + sums[skipped]), stale + " + " + skipped
 	}
 	lc, err := CountLog(c.LogPath, since, until)
 	if err != nil {

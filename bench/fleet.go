@@ -22,6 +22,14 @@ type Fleet struct {
 	Content   Content
 }
 
+// MonitoredNice is the niceness of the simulated monitored servers (see
+// FleetOptions.Nice), the lowest priority there is: what they run on is
+// what the collector and the datastore leave, as if they were elsewhere.
+// At nice 10 (weight 110 against 1,024) sixteen runnable backends still
+// outweighed the datastore, and the sink's transactions waited seconds
+// for a CPU.
+const MonitoredNice = 19
+
 // FleetOptions size the fleet.
 type FleetOptions struct {
 	Clusters       int

@@ -61,8 +61,8 @@ func (r *Report) Markdown(w io.Writer) {
 	p("- date: %s (took %s)", r.Date.UTC().Format("2006-01-02 15:04 MST"), win2s(r.Took))
 	p("- command: `%s`", r.Command)
 	p("- machine: %s; at the end %s", r.Machine, r.LoadEnd)
-	p("- fleet: %d simulated servers as connection rows over %d local clusters (%d application databases × %d tables, 2 indexes each, plus postgres; pg_stat_statements in every database; a small load loop; the clusters run at nice 10, as the other machines they stand for), all probes, %s",
-		r.Servers, r.Clusters, r.Content.AppDatabases, r.Content.Tables, CompressedNote(r.Factor))
+	p("- fleet: %d simulated servers as connection rows over %d local clusters (%d application databases × %d tables, 2 indexes each, plus postgres; pg_stat_statements in every database; a small load loop; the clusters run at nice %d, as the other machines they stand for), all probes, %s",
+		r.Servers, r.Clusters, r.Content.AppDatabases, r.Content.Tables, MonitoredNice, CompressedNote(r.Factor))
 	if r.CollectorSettings != "" {
 		p("- collector: `pgcollector run` with %s", r.CollectorSettings)
 	}

@@ -10,10 +10,6 @@ import (
 	"github.com/pgcollector/pgcollector/bench"
 )
 
-// monitoredNice is the niceness of the simulated monitored servers (see
-// bench.FleetOptions.Nice).
-const monitoredNice = 10
-
 // plan sizes one run. The full run simulates 1,000 servers at the
 // catalogue's default intervals; the short one (BENCH_SHORT=1) 50 servers
 // with every interval divided by 10, which asks the collector for the jobs

@@ -45,7 +45,7 @@ func run(ctx context.Context, p plan, short bool, command string) (*bench.Report
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		fleet, err = bench.StartFleet(gctx, bench.FleetOptions{Clusters: p.Clusters, Content: p.Content,
-			MaxConnections: 100 + 6*p.Servers/p.Clusters, Nice: monitoredNice})
+			MaxConnections: 100 + 6*p.Servers/p.Clusters, Nice: bench.MonitoredNice})
 		return err
 	})
 	g.Go(func() (err error) { bin, err = bench.BuildCollector(gctx, out); return err })

@@ -84,9 +84,19 @@ const catchUpSpread = 5 * 60
 // minutes, so the job is still on time and a start asks the servers for
 // about what the steady state does, not for a burst the fetchers take
 // minutes to work off while every server also gets its first sessions.
+//
+// A longer interval that catchUpSpread divides waits for the rest of the
+// catchUpSpread-long slot of the same phase instead: its slots begin on
+// those boundaries, so the job is still in its slot, and the database
+// probes of a connection, which share a phase, all get the same window
+// and the same delay, the hourly one too: one burst at first sight.
 func (e *entry) catchUpDelay(now time.Time) int64 {
-	_, start := slotOf(now, e.off, e.interval)
-	window := min(start.Unix()+int64(e.interval)-now.Unix(), catchUpSpread)
+	grid := e.interval
+	if grid > catchUpSpread && grid%catchUpSpread == 0 {
+		grid = catchUpSpread
+	}
+	_, start := slotOf(now, int64(e.phase%uint32(grid)), grid)
+	window := min(start.Unix()+int64(grid)-now.Unix(), catchUpSpread)
 	if window <= 1 {
 		return 0
 	}

@@ -205,3 +205,38 @@ func BenchmarkPlanTick(b *testing.B) {
 		}
 	}
 }
+
+// At first sight the database probes of a connection catch their current
+// slots up in one burst, the hourly one included: they share a phase, and
+// an hourly slot begins on a boundary of the 5-minute ones, so every one of
+// them waits for the rest of the same 5-minute slot.
+func TestFirstSightCatchUpIsOneBurstPerConnection(t *testing.T) {
+	for _, start := range []time.Time{
+		time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 25, 12, 17, 43, 0, time.UTC),
+		time.Date(2026, 11, 25, 12, 58, 2, 0, time.UTC),
+	} {
+		cfgs, known := probeSet(map[string]int{"pg_stat_all_tables": 300, "pg_stat_statements": 300, "pg_extension": 3600})
+		p := newPlan()
+		p.sync(fleet(40), cfgs, known, start)
+		first := map[int64]map[string]int{}
+		for i := range 301 {
+			for _, j := range drive(p, start.Add(time.Duration(i)*time.Second), 1, nil) {
+				if first[j.ConnectionID] == nil {
+					first[j.ConnectionID] = map[string]int{}
+				}
+				if _, seen := first[j.ConnectionID][j.Probe]; !seen {
+					first[j.ConnectionID][j.Probe] = i
+					slot, _ := SlotAt(start, j.ConnectionID, j.Probe, j.IntervalSeconds)
+					require.Equal(t, slot, j.Slot, "the first job is for the slot under way at start")
+				}
+			}
+		}
+		require.Len(t, first, 40)
+		for conn, at := range first {
+			require.Len(t, at, 3, "connection %d", conn)
+			require.Equal(t, at["pg_stat_all_tables"], at["pg_extension"], "connection %d from %s: %v", conn, start.Format("15:04:05"), at)
+			require.Equal(t, at["pg_stat_all_tables"], at["pg_stat_statements"], "connection %d", conn)
+		}
+	}
+}

@@ -93,14 +93,6 @@ func (w *Watch) StreamBytes(ctx context.Context, stream string) (uint64, error) 
 	return st.Bytes, err
 }
 
-// ScrapeCounter sums every series of a metric in a Prometheus exposition
-// at http://addr/metrics. ok is false when the endpoint or the metric is
-// not there (the collector may not serve it).
-func ScrapeCounter(ctx context.Context, addr, metric string) (sum float64, ok bool) {
-	sums, found, err := Scrape(ctx, addr, metric)
-	return sums[metric], err == nil && found[metric]
-}
-
 // Scrape reads the exposition at http://addr/metrics once and sums every
 // series of each metric. A metric without series reads 0 and is not in
 // found: a labelled counter has none until its first event.

@@ -49,9 +49,9 @@ type Steady struct {
 
 // probeTimes reads the probe duration histogram's sum and count.
 func probeTimes(ctx context.Context, c *Collector) (sum float64, count float64, ok bool) {
-	sum, ok1 := ScrapeCounter(ctx, c.HTTPAddr, "pgcollector_probe_duration_seconds_sum")
-	count, ok2 := ScrapeCounter(ctx, c.HTTPAddr, "pgcollector_probe_duration_seconds_count")
-	return sum, count, ok1 && ok2
+	const sumName, countName = "pgcollector_probe_duration_seconds_sum", "pgcollector_probe_duration_seconds_count"
+	sums, found, err := Scrape(ctx, c.HTTPAddr, sumName, countName)
+	return sums[sumName], sums[countName], err == nil && found[sumName] && found[countName]
 }
 
 // staleCount counts the slots not collected in time: jobs the fetchers

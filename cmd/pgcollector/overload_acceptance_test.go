@@ -91,19 +91,24 @@ func TestAcceptanceOverload(t *testing.T) {
 // series must be there.
 func metricValue(t *testing.T, body, series string) float64 {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
-	require.NotNil(t, m, "series %s in /metrics", series)
-	v, err := strconv.ParseFloat(m[1], 64)
-	require.NoError(t, err)
+	v, ok := metricSample(body, series)
+	require.True(t, ok, "series %s in /metrics", series)
 	return v
 }
 
-// metricValueOr is metricValue for a series that may be absent (0).
+// metricValueOr is metricValue for a series that may be absent (0): a
+// labelled counter has no series until its first event.
 func metricValueOr(body, series string) float64 {
+	v, _ := metricSample(body, series)
+	return v
+}
+
+// metricSample finds series in body and parses its value.
+func metricSample(body, series string) (float64, bool) {
 	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(series) + ` (\S+)$`).FindStringSubmatch(body)
 	if m == nil {
-		return 0
+		return 0, false
 	}
-	v, _ := strconv.ParseFloat(m[1], 64)
-	return v
+	v, err := strconv.ParseFloat(m[1], 64)
+	return v, err == nil
 }

@@ -183,7 +183,11 @@ func (s *Scheduler) publishDue(ctx context.Context) {
 	var q queue
 	for e := s.plan.due(now); e != nil; e = s.plan.due(now) {
 		job, ok := e.job(now)
-		if pred, exact, found := s.predecessor(ctx, &q, e); ok && found {
+		if !ok {
+			s.plan.done(e, now, false)
+			continue
+		}
+		if pred, exact, found := s.predecessor(ctx, &q, e); found {
 			switch queued, known := q.holds(ctx, s.pub, pred); {
 			case queued && exact:
 				s.skip(job, now)
@@ -193,17 +197,15 @@ func (s *Scheduler) publishDue(ctx context.Context) {
 				job.Sole = true
 			}
 		}
-		if ok {
-			seq, err := s.pub.PublishJobSeq(ctx, job)
-			if err != nil {
-				// The entry stays due: the next tick publishes the slot
-				// that is current then.
-				s.reportFailure(ctx, err)
-				return
-			}
-			e.seq = seq
+		seq, err := s.pub.PublishJobSeq(ctx, job)
+		if err != nil {
+			// The entry stays due: the next tick publishes the slot
+			// that is current then.
+			s.reportFailure(ctx, err)
+			return
 		}
-		s.plan.done(e, now, ok)
+		e.seq = seq
+		s.plan.done(e, now, true)
 	}
 	s.behind.report(s.log, now)
 	if s.failing {

@@ -116,6 +116,7 @@ func (r *Report) Markdown(w io.Writer) {
 		p("```")
 	}
 	block("Go benchmarks (go test -bench)", r.GoBench)
+	block("What each probe costs a monitored server, measured alone (server CPU at default intervals)", r.probeCostLines())
 	block("Monitored-side execution time by probe (pg_stat_statements of the monitoring role since start)", r.statementLines())
 	block("Where the fetcher's probe runs were (goroutine samples in the window)", r.Steady.Waits.Lines())
 	block("CPU profile of the running collector (steady window)", profileLines(r.CPUProfile))
@@ -172,6 +173,13 @@ const method = `
 - **monitored cost**: CPU of every process of the monitored clusters (the postmaster's own and reaped
   children's times plus live backends) over the window, minus the rate measured with only the load running
   before the collector started; and pg_stat_statements total_exec_time of the monitoring role.
+- **probes measured alone**: before the collector starts, on the first fleet cluster with as many other
+  sessions open as the collector will hold there, each probe's statement as the fetcher sends it (its COPY and
+  transaction wrapping, the query made for the view's columns where it has one) runs twice, then N times on one
+  session of the monitoring role; the backend's time on CPU (/proc/<pid>/schedstat) per run, times the runs a
+  server makes at default intervals (database probes in each database, cluster-wide ones once), is the
+  probe's cost per server. Set against the fleet's cluster CPU per probe run, it shows how much the co-located
+  fleet's scale adds to each run.
 - **plain loop**: the same fleet and probe mix (each probe on each server in proportion to its interval),
   pgx Query of the probe's SQL through a pool per cluster and database, rows.Values(), connection_id,
   collected_at and database_name prepended, pgx CopyFrom per probe run into a migrated datastore database.

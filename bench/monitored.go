@@ -55,11 +55,14 @@ type MonitoredSample struct {
 	Entries           int64 // all pg_stat_statements entries now
 	SessionsOpened    int64 // pg_stat_database.sessions, cumulative
 	CollectorSessions int64 // backends with application_name pgcollector now
+	// ReclaimCPU is the CPU of the kernel's memory reclaim threads
+	// (kswapd, kdamond), machine-wide, cumulative.
+	ReclaimCPU time.Duration
 }
 
 // Sample reads every cluster.
 func (m *Monitored) Sample(ctx context.Context) (MonitoredSample, error) {
-	s := MonitoredSample{At: time.Now()}
+	s := MonitoredSample{At: time.Now(), ReclaimCPU: ReclaimCPU()}
 	var errs []error
 	for i, c := range m.fleet.Clusters {
 		pid, err := PostmasterPID(c.DataDir)

@@ -159,6 +159,31 @@ func PostmasterPID(dataDir string) (int, error) {
 	return strconv.Atoi(strings.TrimSpace(line))
 }
 
+// ReclaimCPU is the CPU the kernel's memory reclaim threads (kswapd,
+// kdamond) have used so far: machine-wide work that grows with the
+// memory the monitored clusters' sessions hold.
+func ReclaimCPU() time.Duration {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var total time.Duration
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
+		if err != nil || !(bytes.HasPrefix(comm, []byte("kswapd")) || bytes.HasPrefix(comm, []byte("kdamond"))) {
+			continue
+		}
+		if st, err := readStat(pid); err == nil {
+			total += st.utime + st.stime
+		}
+	}
+	return total
+}
+
 // SelfCPU is the user plus system CPU this process has used so far.
 func SelfCPU() time.Duration {
 	var ru syscall.Rusage

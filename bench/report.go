@@ -32,6 +32,9 @@ type Report struct {
 	DrainErr string // why the drain could not be measured
 	Baseline BaselineResult
 	IdleCPU  float64 // monitored clusters' CPU seconds per second before the collector started
+	// ProbeCosts is every probe's cost to a monitored server, measured
+	// alone on one fleet cluster before the collector started.
+	ProbeCosts ProbeCosts
 
 	GoBench    []string
 	CPUProfile Profile
@@ -132,6 +135,11 @@ func (r *Report) rows() []row {
 		add("monitored", "new sessions per server per minute", fmt.Sprintf("%.2f", float64(s.After.SessionsOpened-s.Before.SessionsOpened)/perMin/float64(r.Servers)),
 			"pg_stat_database.sessions over all clusters")
 	}
+	r.aloneRows(add)
+	if s.After.ReclaimCPU > 0 {
+		add("monitored", "kernel memory reclaim (kswapd, kdamond)", fmt.Sprintf("%.2f cores", (s.After.ReclaimCPU-s.Before.ReclaimCPU).Seconds()/win.Seconds()),
+			"machine-wide over the window: part of what holding the simulated servers' sessions costs this machine")
+	}
 	add("monitored", "machine memory available, lowest in window", mb(s.MinMemAvailable), "MemAvailable: the sessions held on the clusters cost memory")
 	add("monitored", "pg_stat_statements entries of the role", fmt.Sprintf("%d of %d", s.After.RoleEntries, s.After.Entries),
 		fmt.Sprintf("%d of them COPY (SELECT …) statements", s.After.RoleCopyEntries))
@@ -192,6 +200,7 @@ func (r *Report) Table(w io.Writer) {
 		}
 	}
 	printLines(w, "go test -bench", r.GoBench)
+	printLines(w, "what each probe costs a monitored server, measured alone (server CPU)", r.probeCostLines())
 	printLines(w, "monitored-side execution time by probe (pg_stat_statements of the role since start)", r.statementLines())
 	printLines(w, "where the fetcher's probe runs were (goroutine samples in the window)", r.Steady.Waits.Lines())
 	printLines(w, "CPU profile of the running collector (go tool pprof -top)", profileLines(r.CPUProfile))

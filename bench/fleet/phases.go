@@ -82,6 +82,14 @@ func fleetPhases(ctx context.Context, pr progress, r *bench.Report, f *bench.Fle
 	}
 	r.IdleCPU = (s1.CPU - s0.CPU).Seconds() / s1.At.Sub(s0.At).Seconds()
 
+	// As many other sessions as the collector will hold on the cluster:
+	// one per database of each of its servers.
+	others := len(f.Databases())*p.Servers/len(f.Clusters) - 1
+	pr.say("each probe alone on one cluster (%d other sessions), %d runs", others, p.ProbeCostRuns)
+	if r.ProbeCosts, err = bench.MeasureProbeCosts(ctx, f.Clusters[0], f.Databases(), others, p.ProbeCostRuns); err != nil {
+		r.Notes = append(r.Notes, fmt.Sprintf("probes measured alone: %v", err))
+	}
+
 	pr.say("pgcollector run: %d servers, %s", p.Servers, bench.CompressedNote(p.Factor))
 	started := time.Now()
 	if err := c.Start(); err != nil {

@@ -25,6 +25,7 @@ type plan struct {
 	BaselineWorkers      int
 
 	IdleMeasure          time.Duration
+	ProbeCostRuns        int // runs per probe and database when measuring probes alone
 	MinWarmup, MaxWarmup time.Duration
 	Window, Settle       time.Duration
 	ProfileFor           time.Duration
@@ -48,7 +49,7 @@ func fullPlan() plan {
 		LoadRate: 50,
 		SinkRows: 1_000_000, SinkRounds: 2, GoBenchtime: "1s",
 		BaselineFor: 60 * time.Second, BaselineWorkers: 4,
-		IdleMeasure: 20 * time.Second,
+		IdleMeasure: 20 * time.Second, ProbeCostRuns: 20,
 		// Every server opens its first sessions at start, and every
 		// (connection, probe) catches its current slot up within half an
 		// interval, at most five minutes: the window waits for that to
@@ -74,8 +75,8 @@ func shortPlan() plan {
 		LoadRate: 50,
 		SinkRows: 150_000, SinkRounds: 1, GoBenchtime: "100ms",
 		BaselineFor: 10 * time.Second, BaselineWorkers: 4,
-		IdleMeasure: 5 * time.Second,
-		MinWarmup:   20 * time.Second, MaxWarmup: 50 * time.Second,
+		IdleMeasure: 5 * time.Second, ProbeCostRuns: 5,
+		MinWarmup: 20 * time.Second, MaxWarmup: 50 * time.Second,
 		Window: 40 * time.Second, Settle: 3 * time.Second,
 		ProfileFor: 15 * time.Second,
 		Outage:     15 * time.Second, MaxDrain: 90 * time.Second,

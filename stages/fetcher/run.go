@@ -115,7 +115,7 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 		return nil, fmt.Errorf("no query for server version %d", version)
 	}
 	sql = probes.WithTopN(sql, f.cfg.StatementsTopN)
-	copySQL := probeStatement(p, pc, version, sql)
+	copySQL := ProbeStatement(p, pc, version, sql)
 	w := NewRowPrefixer(conn.ID, at, f.sizes.get(hint))
 	if _, err := sess.Conn.PgConn().CopyTo(ctx, w, copySQL); err != nil {
 		w.Release()
@@ -125,7 +125,7 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 	return w.Bytes(), nil
 }
 
-// probeStatement is what the server is sent for one run of the probe's
+// ProbeStatement is what the server is sent for one run of the probe's
 // query sql: COPY (...) TO STDOUT, with database_name put first by the
 // server for database-scoped probes. The text must not change from run to
 // run (see RowPrefixer).
@@ -136,7 +136,7 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 // An error skips the rest of the message and leaves the transaction
 // aborted; the session is then closed (Release with broken), as after any
 // failed run.
-func probeStatement(p probes.Probe, pc catalog.ProbeConfig, version int, sql string) string {
+func ProbeStatement(p probes.Probe, pc catalog.ProbeConfig, version int, sql string) string {
 	cols := "q.*"
 	if p.Scope == probes.ScopeDatabase {
 		cols = "current_database()::text, q.*"

@@ -42,7 +42,7 @@ func TestProbeStatementTransaction(t *testing.T) {
 				"current_setting('statement_timeout'), current_setting('lock_timeout'), " + fetchConsistency
 			run := func(p probes.Probe, pc catalog.ProbeConfig, sql string) (string, error) {
 				var out bytes.Buffer
-				_, err := pg.CopyTo(ctx, &out, probeStatement(p, pc, c.Version, sql))
+				_, err := pg.CopyTo(ctx, &out, ProbeStatement(p, pc, c.Version, sql))
 				return out.String(), err
 			}
 			snapshot := probes.Probe{Scope: probes.ScopeDatabase, Snapshot: true}

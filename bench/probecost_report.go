@@ -1,0 +1,49 @@
+package bench
+
+import (
+	"fmt"
+	"time"
+)
+
+// aloneRows adds the monitored figures that compare the fleet with the
+// probes measured alone (ProbeCosts).
+func (r *Report) aloneRows(add func(sec, name, value, note string)) {
+	c := r.ProbeCosts
+	if len(c.Probes) == 0 {
+		return
+	}
+	perMin := c.PerServerMinute()
+	add("monitored", "one server's probes, measured alone", fmt.Sprintf("%.1f ms CPU per minute", ms(perMin)),
+		fmt.Sprintf("server CPU per run (hot session, %d other sessions on the cluster) × runs at default intervals; by probe below", c.Sessions))
+	add("monitored", "… for the whole fleet at that cost", fmt.Sprintf("%.2f cores", perMin.Seconds()*float64(r.Servers*max(1, r.Factor))/60),
+		fmt.Sprintf("%d servers, %s: what the clusters would need if every run cost what it costs alone", r.Servers, CompressedNote(r.Factor)))
+	s := r.Steady
+	win := s.End.Sub(s.Start).Seconds()
+	if s.ProbeRuns > 0 && win > 0 {
+		fleet := time.Duration(r.monitoredCost() / (float64(s.ProbeRuns) / win) * float64(time.Second))
+		add("monitored", "cluster CPU per probe run: fleet / alone", fmt.Sprintf("%.1f / %.1f ms (%.1f×)", ms(fleet), ms(c.PerRun()), float64(fleet)/float64(max(1, c.PerRun()))),
+			"fleet: attributable cluster CPU over the window's probe runs; alone: mean over the default schedule's mix")
+	}
+}
+
+// probeCostLines is the table of ProbeCosts, costliest per server first.
+func (r *Report) probeCostLines() []string {
+	c := r.ProbeCosts
+	if len(c.Probes) == 0 {
+		return nil
+	}
+	total := c.PerServerMinute()
+	out := []string{fmt.Sprintf("%-30s %4s %9s %7s %11s %13s %6s", "probe", "dbs", "runs/h", "rows", "ms per run", "ms per min", "share")}
+	for _, p := range c.Probes {
+		perMin := time.Duration(float64(p.CPUPerRun) * p.PerHour / 60)
+		out = append(out, fmt.Sprintf("%-30s %4d %9.1f %7d %11.2f %13.2f %5.1f%%", p.Probe, p.Databases, p.PerHour, p.Rows,
+			ms(p.CPUPerRun), ms(perMin), 100*float64(perMin)/float64(max(1, total))))
+	}
+	out = append(out, fmt.Sprintf("%-30s %4s %9s %7s %11s %13.2f", "one server", "", "", "", "", ms(total)))
+	for _, s := range c.Skipped {
+		out = append(out, "not available: "+s)
+	}
+	return out
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -164,7 +164,51 @@ func (n *Node) pause(sig syscall.Signal) error {
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		return fmt.Errorf("node %s: signal %s: %w", n.Name, sig, err)
 	}
+	if sig == syscall.SIGSTOP {
+		return waitStopped(n.Name, p.cmd.Process.Pid)
+	}
 	return nil
+}
+
+// waitStopped waits until every thread of pid is stopped. kill(2) only
+// queues SIGSTOP: on a busy machine a thread of the node can still answer
+// a client for a moment after Freeze would otherwise have returned, and a
+// test that sends right after the freeze would see a frozen node reply.
+func waitStopped(name string, pid int) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		running, err := runningThreads(pid)
+		if err == nil && running == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node %s: %d threads still running 5 s after SIGSTOP (%v)", name, running, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// runningThreads counts the threads of pid not in the stopped state ('T'
+// in /proc/<pid>/task/<tid>/stat).
+func runningThreads(pid int) (int, error) {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	running := 0
+	for _, task := range tasks {
+		raw, err := os.ReadFile(dir + "/" + task.Name() + "/stat")
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		// The state is the field after the command name, which may hold
+		// spaces and parentheses: read it after the last ')'.
+		if i := strings.LastIndexByte(string(raw), ')'); i < 0 || !strings.HasPrefix(string(raw[i+1:]), " T") {
+			running++
+		}
+	}
+	return running, nil
 }
 
 // Restart starts a stopped or killed node again with the same ports and

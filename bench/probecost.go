@@ -5,10 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -42,12 +39,19 @@ type ProbeCosts struct {
 	Skipped  []string // probes not available on the cluster, with the reason
 }
 
+// PerMinute is the CPU a server spends on the probe per minute at its
+// default interval.
+func (p ProbeCost) PerMinute() time.Duration { return time.Duration(p.perMinute()) }
+
+func (p ProbeCost) perMinute() float64 { return float64(p.CPUPerRun) * p.PerHour / 60 }
+
 // PerServerMinute is the CPU one server spends on all probes per minute
-// at default intervals, by the costs measured alone.
+// at default intervals, by the costs measured alone (summed before
+// rounding to whole nanoseconds).
 func (c ProbeCosts) PerServerMinute() time.Duration {
 	var ns float64
 	for _, p := range c.Probes {
-		ns += float64(p.CPUPerRun) * p.PerHour / 60
+		ns += p.perMinute()
 	}
 	return time.Duration(ns)
 }
@@ -84,7 +88,14 @@ func MeasureProbeCosts(ctx context.Context, c *pgtest.Cluster, dbs []string, ses
 		}
 		others = append(others, o)
 	}
-	byProbe := map[string]*ProbeCost{}
+	// Per probe: CPU summed over the databases it was measured in.
+	type sum struct {
+		p    probes.Probe
+		cpu  time.Duration
+		dbs  int
+		rows int
+	}
+	byProbe := map[string]*sum{}
 	var errs []error
 	for i, db := range dbs {
 		conn, err := ConnectMonitored(ctx, c.DSNFor(PlainRole, MonitorPassword, db))
@@ -100,7 +111,7 @@ func MeasureProbeCosts(ctx context.Context, c *pgtest.Cluster, dbs []string, ses
 			if !runsOn(p, i) {
 				continue
 			}
-			sql, reason, err := fetcherQuery(ctx, conn, p)
+			sql, reason, err := fetcherStatement(ctx, conn, p)
 			switch {
 			case err != nil:
 				errs = append(errs, fmt.Errorf("%s in %s: %w", p.Name, db, err))
@@ -115,37 +126,38 @@ func MeasureProbeCosts(ctx context.Context, c *pgtest.Cluster, dbs []string, ses
 		// session does after its first cycle.
 		for range 2 {
 			for _, st := range stmts {
-				if _, err := runStatement(ctx, conn, st.sql); err != nil {
+				if _, err := runStatement(ctx, conn, st.p, st.sql); err != nil {
 					errs = append(errs, fmt.Errorf("%s in %s: %w", st.p.Name, db, err))
 				}
 			}
 		}
 		for _, st := range stmts {
-			cpu, rows, err := timeRuns(ctx, conn, st.sql, runs)
+			cpu, rows, err := timeRuns(ctx, conn, st.p, st.sql, runs)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s in %s: %w", st.p.Name, db, err))
 				continue
 			}
-			pc := byProbe[st.p.Name]
-			if pc == nil {
-				pc = &ProbeCost{Probe: st.p.Name}
-				byProbe[st.p.Name] = pc
+			ps := byProbe[st.p.Name]
+			if ps == nil {
+				ps = &sum{p: st.p}
+				byProbe[st.p.Name] = ps
 			}
-			// A running mean over the databases measured so far.
-			pc.CPUPerRun = (pc.CPUPerRun*time.Duration(pc.Databases) + cpu) / time.Duration(pc.Databases+1)
-			pc.Databases++
-			pc.PerHour = 3600 / float64(st.p.IntervalSeconds) * float64(pc.Databases)
-			pc.Rows = max(pc.Rows, rows)
+			ps.cpu += cpu
+			ps.dbs++
+			ps.rows = max(ps.rows, rows)
 		}
 		_ = conn.Close(ctx)
 	}
-	for _, pc := range byProbe {
-		res.Probes = append(res.Probes, *pc)
+	for _, ps := range byProbe {
+		res.Probes = append(res.Probes, ProbeCost{
+			Probe:     ps.p.Name,
+			Databases: ps.dbs,
+			Rows:      ps.rows,
+			PerHour:   3600 / float64(ps.p.IntervalSeconds) * float64(ps.dbs),
+			CPUPerRun: ps.cpu / time.Duration(ps.dbs),
+		})
 	}
-	sort.Slice(res.Probes, func(i, j int) bool {
-		a, b := res.Probes[i], res.Probes[j]
-		return float64(a.CPUPerRun)*a.PerHour > float64(b.CPUPerRun)*b.PerHour
-	})
+	sort.Slice(res.Probes, func(i, j int) bool { return res.Probes[i].PerMinute() > res.Probes[j].PerMinute() })
 	return res, errors.Join(errs...)
 }
 
@@ -160,44 +172,31 @@ func runsOn(p probes.Probe, i int) bool {
 	return true
 }
 
-// fetcherQuery is the statement the fetcher would send for p, or why p is
-// unavailable: the probe's availability check, then the query made for its
-// source's columns where it has one (probes.ColumnsSQL), else the query
-// for the server's version, in the fetcher's COPY (and, for snapshot
-// probes, transaction) wrapping. A round-trip probe is its SELECT 1.
-func fetcherQuery(ctx context.Context, conn *pgx.Conn, p probes.Probe) (sql, reason string, err error) {
+// fetcherStatement is the statement the fetcher sends for p, or why p is
+// unavailable: the fetcher's own availability check (fetcher.CheckSource),
+// then the query made for the source's columns where the probe has one,
+// else the query for the server's version, in the fetcher's COPY (and,
+// for snapshot probes, transaction) wrapping. A round-trip probe has no
+// statement of its own (see runStatement).
+func fetcherStatement(ctx context.Context, conn *pgx.Conn, p probes.Probe) (sql, reason string, err error) {
 	if p.RoundTrip {
-		return "SELECT 1", "", nil
-	}
-	if p.Check != "" {
-		var r *string
-		if err := conn.QueryRow(ctx, p.Check).Scan(&r); err != nil {
-			return "", "", fmt.Errorf("availability check: %w", err)
-		}
-		if r != nil {
-			return "", *r, nil
-		}
+		return "", "", nil
 	}
 	version := serverVersionNum(conn)
-	sql, ok := p.QueryFor(version)
-	if !ok {
-		return "", "no query for this server version", nil
+	reason, cols, err := fetcher.CheckSource(ctx, conn, p, version)
+	if err != nil || reason != "" {
+		return "", reason, err
 	}
-	if p.ColumnsOf != "" {
-		var cols []string
-		if err := conn.QueryRow(ctx, "SELECT ARRAY("+probes.ColumnsSQL+")", p.ColumnsOf).Scan(&cols); err != nil {
-			return "", "", fmt.Errorf("read the columns of %s: %w", p.ColumnsOf, err)
-		}
-		if q, ok := p.QueryForColumns(cols); ok {
-			sql = q
-		}
+	sql, _ = p.QueryFor(version) // CheckSource said there is one
+	if q, ok := p.QueryForColumns(cols); ok && len(cols) > 0 {
+		sql = q
 	}
 	return fetcher.ProbeStatement(p, catalog.ProbeConfig{}, version, probes.WithTopN(sql, 1000)), "", nil
 }
 
-// timeRuns runs sql times and returns the backend's CPU per run (from
-// /proc/<pid>/schedstat, in nanoseconds) and the rows of the last run.
-func timeRuns(ctx context.Context, conn *pgx.Conn, sql string, runs int) (time.Duration, int, error) {
+// timeRuns runs p's statement sql times and returns the backend's CPU per
+// run (onCPU) and the rows of the last run.
+func timeRuns(ctx context.Context, conn *pgx.Conn, p probes.Probe, sql string, runs int) (time.Duration, int, error) {
 	pid := int(conn.PgConn().PID())
 	before, err := onCPU(pid)
 	if err != nil {
@@ -205,7 +204,7 @@ func timeRuns(ctx context.Context, conn *pgx.Conn, sql string, runs int) (time.D
 	}
 	var rows int
 	for range runs {
-		if rows, err = runStatement(ctx, conn, sql); err != nil {
+		if rows, err = runStatement(ctx, conn, p, sql); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -216,12 +215,11 @@ func timeRuns(ctx context.Context, conn *pgx.Conn, sql string, runs int) (time.D
 	return (after - before) / time.Duration(max(1, runs)), rows, nil
 }
 
-// runStatement runs a probe's statement and counts the rows it returned:
-// a COPY into a counter, a round trip's SELECT 1 through Exec as the
-// fetcher does.
-func runStatement(ctx context.Context, conn *pgx.Conn, sql string) (int, error) {
-	if !strings.HasPrefix(sql, "COPY") && !strings.HasPrefix(sql, "BEGIN") {
-		_, err := conn.Exec(ctx, sql)
+// runStatement runs p's statement and counts the rows it returned: a COPY
+// into a counter, or for a round-trip probe the fetcher's SELECT 1.
+func runStatement(ctx context.Context, conn *pgx.Conn, p probes.Probe, sql string) (int, error) {
+	if p.RoundTrip {
+		_, err := conn.Exec(ctx, "SELECT 1")
 		return 1, err
 	}
 	var lines lineCounter
@@ -235,20 +233,4 @@ type lineCounter int
 func (n *lineCounter) Write(p []byte) (int, error) {
 	*n += lineCounter(bytes.Count(p, []byte{'\n'}))
 	return len(p), nil
-}
-
-// onCPU is the time a process has run on a CPU, in nanoseconds: the first
-// field of /proc/<pid>/schedstat, finer than the clock ticks of
-// /proc/<pid>/stat.
-func onCPU(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/schedstat")
-	if err != nil {
-		return 0, err
-	}
-	f := strings.Fields(string(raw))
-	if len(f) == 0 {
-		return 0, fmt.Errorf("/proc/%d/schedstat: empty", pid)
-	}
-	ns, err := strconv.ParseInt(f[0], 10, 64)
-	return time.Duration(ns), err
 }

@@ -14,7 +14,7 @@ func (r *Report) aloneRows(add func(sec, name, value, note string)) {
 	}
 	perMin := c.PerServerMinute()
 	add("monitored", "one server's probes, measured alone", fmt.Sprintf("%.1f ms CPU per minute", ms(perMin)),
-		fmt.Sprintf("server CPU per run (hot session, %d other sessions on the cluster) × runs at default intervals; by probe below", c.Sessions))
+		fmt.Sprintf("server CPU per run (%d runs on a hot session, %d other sessions on the cluster) × runs at default intervals; by probe below", c.Runs, c.Sessions))
 	add("monitored", "… for the whole fleet at that cost", fmt.Sprintf("%.2f cores", perMin.Seconds()*float64(r.Servers*max(1, r.Factor))/60),
 		fmt.Sprintf("%d servers, %s: what the clusters would need if every run cost what it costs alone", r.Servers, CompressedNote(r.Factor)))
 	s := r.Steady
@@ -35,7 +35,7 @@ func (r *Report) probeCostLines() []string {
 	total := c.PerServerMinute()
 	out := []string{fmt.Sprintf("%-30s %4s %9s %7s %11s %13s %6s", "probe", "dbs", "runs/h", "rows", "ms per run", "ms per min", "share")}
 	for _, p := range c.Probes {
-		perMin := time.Duration(float64(p.CPUPerRun) * p.PerHour / 60)
+		perMin := p.PerMinute()
 		out = append(out, fmt.Sprintf("%-30s %4d %9.1f %7d %11.2f %13.2f %5.1f%%", p.Probe, p.Databases, p.PerHour, p.Rows,
 			ms(p.CPUPerRun), ms(perMin), 100*float64(perMin)/float64(max(1, total))))
 	}

@@ -18,6 +18,7 @@ const clockTick = 10 * time.Millisecond
 
 // procStat is what the benchmark reads of /proc/<pid>/stat.
 type procStat struct {
+	comm                         string
 	ppid                         int
 	utime, stime, cutime, cstime time.Duration
 }
@@ -29,8 +30,8 @@ func readStat(pid int) (procStat, error) {
 	if err != nil {
 		return procStat{}, err
 	}
-	i := bytes.LastIndexByte(raw, ')')
-	if i < 0 {
+	open, i := bytes.IndexByte(raw, '('), bytes.LastIndexByte(raw, ')')
+	if open < 0 || i < open {
 		return procStat{}, fmt.Errorf("/proc/%d/stat: no command name", pid)
 	}
 	f := strings.Fields(string(raw[i+1:]))
@@ -40,7 +41,7 @@ func readStat(pid int) (procStat, error) {
 	// f[0] is field 3 of proc(5): state; ppid is field 4, utime 14.
 	num := func(k int) int64 { n, _ := strconv.ParseInt(f[k], 10, 64); return n }
 	ticks := func(k int) time.Duration { return time.Duration(num(k)) * clockTick }
-	return procStat{ppid: int(num(1)), utime: ticks(11), stime: ticks(12), cutime: ticks(13), cstime: ticks(14)}, nil
+	return procStat{comm: string(raw[open+1 : i]), ppid: int(num(1)), utime: ticks(11), stime: ticks(12), cutime: ticks(13), cstime: ticks(14)}, nil
 }
 
 // ProcessCPU is the user plus system CPU a process has used so far.
@@ -110,21 +111,25 @@ func TreeCPU(pid int) (time.Duration, error) {
 
 // childrenOf reads the stat of every running process whose parent is pid.
 func childrenOf(pid int) (map[int]procStat, error) {
+	return processes(func(st procStat) bool { return st.ppid == pid })
+}
+
+// processes reads the stat of every running process and keeps those keep
+// accepts; a process that ends meanwhile is left out.
+func processes(keep func(procStat) bool) (map[int]procStat, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil, err
 	}
 	out := map[int]procStat{}
 	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil || child == pid {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
-		st, err := readStat(child)
-		if err != nil || st.ppid != pid {
-			continue // gone meanwhile, or not ours
+		if st, err := readStat(pid); err == nil && keep(st) {
+			out[pid] = st
 		}
-		out[child] = st
 	}
 	return out, nil
 }
@@ -163,23 +168,12 @@ func PostmasterPID(dataDir string) (int, error) {
 // kdamond) have used so far: machine-wide work that grows with the
 // memory the monitored clusters' sessions hold.
 func ReclaimCPU() time.Duration {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0
-	}
+	threads, _ := processes(func(st procStat) bool {
+		return strings.HasPrefix(st.comm, "kswapd") || strings.HasPrefix(st.comm, "kdamond")
+	})
 	var total time.Duration
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		comm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "comm"))
-		if err != nil || !(bytes.HasPrefix(comm, []byte("kswapd")) || bytes.HasPrefix(comm, []byte("kdamond"))) {
-			continue
-		}
-		if st, err := readStat(pid); err == nil {
-			total += st.utime + st.stime
-		}
+	for _, st := range threads {
+		total += st.utime + st.stime
 	}
 	return total
 }
@@ -191,4 +185,20 @@ func SelfCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// onCPU is the time a process has run on a CPU, in nanoseconds: the first
+// field of /proc/<pid>/schedstat, finer than the clock ticks of
+// /proc/<pid>/stat.
+func onCPU(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/schedstat")
+	if err != nil {
+		return 0, err
+	}
+	f := strings.Fields(string(raw))
+	if len(f) == 0 {
+		return 0, fmt.Errorf("/proc/%d/schedstat: empty", pid)
+	}
+	ns, err := strconv.ParseInt(f[0], 10, 64)
+	return time.Duration(ns), err
 }

@@ -22,15 +22,19 @@ var pgStatAllTables = Probe{
 	RetentionDays:   7,
 	Columns:         vcolumns(pgStatAllTablesCols),
 	Queries: vqueries(pgStatAllTablesCols,
-		Versioned{MinVersion: 140000, SQL: tablesFrom("")},
-		Versioned{MinVersion: 160000, SQL: tablesFrom(",\n         max(pg_catalog.pg_stat_get_lastscan(i.indexrelid)) AS last_scan")}),
+		Versioned{MinVersion: 140000, SQL: tablesFrom(false)},
+		Versioned{MinVersion: 160000, SQL: tablesFrom(true)}),
 	Snapshot: true,
 }
 
 // tablesFrom is the FROM clause of pg_stat_all_tables: x sums over the
-// table's indexes (lastScan adds the latest scan of any, PostgreSQL 16+),
-// tx over its TOAST table's.
-func tablesFrom(lastScan string) string {
+// table's indexes (with lastScan also the latest scan of any, which
+// PostgreSQL 16 added), tx over its TOAST table's.
+func tablesFrom(lastScan bool) string {
+	latest := ""
+	if lastScan {
+		latest = ",\n         max(pg_catalog.pg_stat_get_lastscan(i.indexrelid)) AS last_scan"
+	}
 	return `FROM pg_catalog.pg_class c
 LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_class t ON t.oid = c.reltoastrelid
@@ -38,7 +42,7 @@ LEFT JOIN LATERAL (
   SELECT sum(pg_catalog.pg_stat_get_numscans(i.indexrelid))::bigint AS scans,
          sum(pg_catalog.pg_stat_get_tuples_fetched(i.indexrelid))::bigint AS tup_fetch,
          sum(` + blocksRead("i.indexrelid") + `)::bigint AS blks_read,
-         sum(pg_catalog.pg_stat_get_blocks_hit(i.indexrelid))::bigint AS blks_hit` + lastScan + `
+         sum(pg_catalog.pg_stat_get_blocks_hit(i.indexrelid))::bigint AS blks_hit` + latest + `
   FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid) x ON true
 LEFT JOIN LATERAL (
   SELECT sum(` + blocksRead("i.indexrelid") + `)::bigint AS blks_read,

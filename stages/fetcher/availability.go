@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/monpool"
 	"github.com/pgcollector/pgcollector/probes"
@@ -109,7 +111,7 @@ func (f *Fetcher) availability(ctx context.Context, sess *monpool.Session, conn 
 	if e, fresh := f.avail.get(k, now); fresh {
 		return "", e.reason != ""
 	}
-	reason, cols, err := checkSource(ctx, sess, p, version)
+	reason, cols, err := CheckSource(ctx, sess.Conn, p, version)
 	if err != nil {
 		// The check itself failed (timeout, broken session): run the probe
 		// anyway; its own error will be recorded if it fails too. It is
@@ -137,11 +139,11 @@ func (f *Fetcher) availability(ctx context.Context, sess *monpool.Session, conn 
 	return reason, reason != ""
 }
 
-// checkSource runs the probe's availability check and, for a probe made
-// for its source's columns (ColumnsOf), reads them in the same query: one
-// round trip however often the columns are read again. The reason is
-// empty when the probe can run.
-func checkSource(ctx context.Context, sess *monpool.Session, p probes.Probe, version int) (string, []string, error) {
+// CheckSource runs the probe's availability check on conn and, for a
+// probe made for its source's columns (ColumnsOf), reads them in the same
+// query: one round trip however often the columns are read again. The
+// reason is empty when the probe can run.
+func CheckSource(ctx context.Context, conn *pgx.Conn, p probes.Probe, version int) (string, []string, error) {
 	if _, ok := p.QueryFor(version); !ok {
 		return fmt.Sprintf("not available on PostgreSQL %d (needs server_version_num %d or later)",
 			version/10000, p.MinVersion()), nil, nil
@@ -157,10 +159,10 @@ func checkSource(ctx context.Context, sess *monpool.Session, p probes.Probe, ver
 		if check == "" {
 			check = "SELECT NULL::text"
 		}
-		err = sess.Conn.QueryRow(ctx, "SELECT ("+check+"), ARRAY("+probes.ColumnsSQL+")", p.ColumnsOf).
+		err = conn.QueryRow(ctx, "SELECT ("+check+"), ARRAY("+probes.ColumnsSQL+")", p.ColumnsOf).
 			Scan(&reason, &cols)
 	case p.Check != "":
-		err = sess.Conn.QueryRow(ctx, p.Check).Scan(&reason)
+		err = conn.QueryRow(ctx, p.Check).Scan(&reason)
 	default:
 		return "", nil, nil
 	}

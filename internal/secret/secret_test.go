@@ -23,16 +23,12 @@ type vectors struct {
 	} `json:"wrong_secret"`
 }
 
-// The vectors were made by an independent implementation; they live in
-// shared/testdata beside the repository.
+// The vectors were made by an independent implementation of the format and
+// are kept, unchanged, in testdata/.
 func loadVectors(t *testing.T) vectors {
 	t.Helper()
-	path := filepath.Join("..", "..", "..", "shared", "testdata", "crypto-vectors.json")
-	if p := os.Getenv("PGC_SHARED_DIR"); p != "" {
-		path = filepath.Join(p, "testdata", "crypto-vectors.json")
-	}
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err, "crypto vectors from shared/testdata (set PGC_SHARED_DIR if shared/ is elsewhere)")
+	raw, err := os.ReadFile(filepath.Join("testdata", "crypto-vectors.json"))
+	require.NoError(t, err, "crypto vectors in internal/secret/testdata")
 	var v vectors
 	require.NoError(t, json.Unmarshal(raw, &v))
 	require.NotEmpty(t, v.Vectors)

@@ -33,8 +33,7 @@ deps:
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
 	fi
 
-test: deps pgbin build deploy-check
-	$(GO) vet ./...
+test: deps pgbin build deploy-check lint
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 
 # systemd-analyze, kubectl kustomize and docker compose on deploy/, each when

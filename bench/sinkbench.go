@@ -14,6 +14,8 @@ import (
 	"github.com/pgcollector/pgcollector/internal/store"
 	"github.com/pgcollector/pgcollector/probes"
 	"github.com/pgcollector/pgcollector/sink"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 // SinkResult compares the sink with a plain COPY of the same rows.
@@ -112,7 +114,7 @@ SELECT g, 'bench-' || g, '127.0.0.1' FROM generate_series(1, 1000) g`); err != n
 // runSink publishes the batches into a fresh embedded bus, then runs the
 // sink until it has stored every row, timing only the sink.
 func runSink(ctx context.Context, pool *pgxpool.Pool, batches []benchBatch, rows int, busDir string) (time.Duration, time.Duration, error) {
-	cfg := bus.DefaultConfig()
+	cfg := config.Default[bus.Config]()
 	cfg.DataDir = busDir
 	cfg.BufferMaxBytes = 8 * bus.GiB
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -127,7 +129,7 @@ func runSink(ctx context.Context, pool *pgxpool.Pool, batches []benchBatch, rows
 			return 0, 0, err
 		}
 	}
-	s, err := sink.New(sink.DefaultConfig(), pool, b, quiet)
+	s, err := sink.New(config.Default[sink.Config](), pool, b, quiet)
 	if err != nil {
 		return 0, 0, err
 	}

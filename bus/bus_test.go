@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 func TestOpenDeclaresStreamsAndConsumers(t *testing.T) {
@@ -102,7 +104,7 @@ func TestRemoteBusSharesTheEmbeddedServer(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range remote {
 		wg.Go(func() {
-			rc := DefaultConfig()
+			rc := config.Default[Config]()
 			rc.NatsURL = url
 			rc.BufferMaxBytes = cfg.BufferMaxBytes
 			remote[i], errs[i] = Open(testCtx(t), rc, testLog())

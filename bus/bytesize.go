@@ -11,8 +11,8 @@ import (
 // ByteSize is a size in bytes that configuration may spell with a unit:
 // "2GiB", "512MiB", "1GB", "64KiB" or plain bytes such as "1048576". Binary
 // units (KiB, MiB, GiB, TiB) are powers of 1024, decimal ones (kB, MB, GB,
-// TB) powers of 1000. It decodes from the environment (envconfig.Decoder)
-// and from YAML or JSON text (encoding.TextUnmarshaler).
+// TB) powers of 1000. It decodes from text (encoding.TextUnmarshaler), which
+// the configuration loader uses for every layer, and JSON uses too.
 type ByteSize int64
 
 // Common sizes.
@@ -98,11 +98,6 @@ func (b ByteSize) String() string {
 		}
 	}
 	return strconv.FormatInt(int64(b), 10) + "B"
-}
-
-// Decode implements envconfig.Decoder.
-func (b *ByteSize) Decode(value string) error {
-	return b.UnmarshalText([]byte(value))
 }
 
 // UnmarshalText implements encoding.TextUnmarshaler, used by YAML and JSON.

@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgcollector/pgcollector/internal/natstest"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 // syncBuffer is a log sink the connection's callbacks may write to from
@@ -43,7 +45,7 @@ func (b *syncBuffer) String() string {
 // several minutes, and log the disconnect and the reconnect.
 func TestRemoteClusterLeavesFrozenNode(t *testing.T) {
 	cluster := natstest.Start(t, natstest.Options{})
-	cfg := DefaultConfig()
+	cfg := config.Default[Config]()
 	cfg.NatsURL = cluster.URL()
 	cfg.StreamReplicas = 3
 	cfg.BufferMaxBytes = 256 * MiB
@@ -98,7 +100,7 @@ func TestRemoteClusterDeclaresWithANodeDown(t *testing.T) {
 	cluster := natstest.Start(t, natstest.Options{})
 	down := cluster.Nodes[2]
 	require.NoError(t, down.Kill())
-	cfg := DefaultConfig()
+	cfg := config.Default[Config]()
 	cfg.NatsURL = cluster.URL() // the dead node's URL stays in the list, as in a real configuration
 	cfg.StreamReplicas = 3
 	cfg.BufferMaxBytes = 256 * MiB

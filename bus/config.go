@@ -10,20 +10,20 @@ import (
 	"time"
 )
 
-// Config says where the bus lives. cmd loads it with
-// envconfig.Process("PGC", &cfg), so every field below is PGC_<tag>; the
-// yaml tags name the same settings in the configuration file.
+// Config says where the bus lives. cmd loads it through internal/config:
+// every field below is the variable PGC_<tag>, the file key <tag> in lower
+// case and the flag --<tag> with dashes, all parsed by the same rules.
 type Config struct {
-	DataDir        string        `envconfig:"DATA_DIR" split_words:"true" default:"./data" yaml:"data_dir" desc:"directory for the embedded NATS server's stream files"`
-	NatsURL        string        `envconfig:"NATS_URL" split_words:"true" yaml:"nats_url" desc:"comma-separated URLs of an external NATS cluster; empty runs the embedded server"`
-	NatsListen     string        `envconfig:"NATS_LISTEN" split_words:"true" yaml:"nats_listen" desc:"host:port where the embedded server also accepts other processes, without authentication: use a private address (port 0 picks a free one)"`
-	NatsCreds      string        `envconfig:"NATS_CREDS" split_words:"true" yaml:"nats_creds" desc:"credentials file for the external NATS cluster"`
-	NatsTLSCA      string        `envconfig:"NATS_TLS_CA" split_words:"true" yaml:"nats_tls_ca" desc:"CA certificate file for the external NATS cluster"`
-	StreamReplicas int           `envconfig:"STREAM_REPLICAS" split_words:"true" default:"1" yaml:"stream_replicas" desc:"JetStream replicas for the streams (1..5; 1 with the embedded server)"`
-	BufferMaxBytes ByteSize      `envconfig:"BUFFER_MAX_BYTES" split_words:"true" default:"2GiB" yaml:"buffer_max_bytes" desc:"disk the batch buffer (PGC_BATCHES) may use; when unacknowledged batches fill it, collection pauses"`
-	ReplayWindow   time.Duration `envconfig:"REPLAY_WINDOW" split_words:"true" default:"24h" yaml:"replay_window" desc:"how long acknowledged batches are kept for replay, as space allows"`
-	SyncAlways     bool          `envconfig:"NATS_SYNC_ALWAYS" split_words:"true" yaml:"nats_sync_always" desc:"fsync every message in the embedded store, so accepted batches also survive power loss"`
-	MaxPayload     ByteSize      `envconfig:"NATS_MAX_PAYLOAD" split_words:"true" default:"8MiB" yaml:"nats_max_payload" desc:"largest message of the embedded server; a remote server's own limit is used instead"`
+	DataDir        string        `envconfig:"DATA_DIR" default:"./data" desc:"directory for the embedded NATS server's stream files"`
+	NatsURL        string        `envconfig:"NATS_URL" desc:"comma-separated URLs of an external NATS cluster; empty runs the embedded server"`
+	NatsListen     string        `envconfig:"NATS_LISTEN" desc:"host:port where the embedded server also accepts other processes, without authentication: use a private address (port 0 picks a free one)"`
+	NatsCreds      string        `envconfig:"NATS_CREDS" desc:"credentials file for the external NATS cluster"`
+	NatsTLSCA      string        `envconfig:"NATS_TLS_CA" desc:"CA certificate file for the external NATS cluster"`
+	StreamReplicas int           `envconfig:"STREAM_REPLICAS" default:"1" desc:"JetStream replicas for the streams (1..5; 1 with the embedded server)"`
+	BufferMaxBytes ByteSize      `envconfig:"BUFFER_MAX_BYTES" default:"2GiB" desc:"disk the batch buffer (PGC_BATCHES) may use; when unacknowledged batches fill it, collection pauses"`
+	ReplayWindow   time.Duration `envconfig:"REPLAY_WINDOW" default:"24h" desc:"how long acknowledged batches are kept for replay, as space allows"`
+	SyncAlways     bool          `envconfig:"NATS_SYNC_ALWAYS" desc:"fsync every message in the embedded store, so accepted batches also survive power loss"`
+	MaxPayload     ByteSize      `envconfig:"NATS_MAX_PAYLOAD" default:"8MiB" desc:"largest message of the embedded server; a remote server's own limit is used instead"`
 }
 
 // Limits Validate enforces. The NATS server refuses payloads above 64 MiB.
@@ -32,18 +32,6 @@ const (
 	minMaxPayload  = 64 * KiB
 	maxMaxPayload  = 64 * MiB
 )
-
-// DefaultConfig returns the configuration with every default applied, for
-// tests and for callers that do not use envconfig.
-func DefaultConfig() Config {
-	return Config{
-		DataDir:        "./data",
-		StreamReplicas: 1,
-		BufferMaxBytes: 2 * GiB,
-		ReplayWindow:   24 * time.Hour,
-		MaxPayload:     8 * MiB,
-	}
-}
 
 // Embedded reports whether this configuration runs the embedded server.
 func (c Config) Embedded() bool { return strings.TrimSpace(c.NatsURL) == "" }

@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kelseyhightower/envconfig"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 func TestParseByteSize(t *testing.T) {
@@ -59,10 +60,19 @@ func TestByteSizeDecoders(t *testing.T) {
 	require.JSONEq(t, `{"Size":"512MiB"}`, string(out))
 }
 
+// loadEnv loads a Config the way cmd does: defaults, then the environment.
+func loadEnv(cfg *Config) error {
+	l, err := config.New(cfg)
+	if err != nil {
+		return err
+	}
+	return l.Load("")
+}
+
 func TestConfigFromEnvironment(t *testing.T) {
 	var cfg Config
-	require.NoError(t, envconfig.Process("PGC", &cfg))
-	require.Equal(t, DefaultConfig(), cfg)
+	require.NoError(t, loadEnv(&cfg))
+	require.Equal(t, config.Default[Config](), cfg)
 
 	t.Setenv("PGC_BUFFER_MAX_BYTES", "512MiB")
 	t.Setenv("PGC_NATS_MAX_PAYLOAD", "4MiB")
@@ -70,7 +80,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 	t.Setenv("PGC_NATS_SYNC_ALWAYS", "true")
 	t.Setenv("PGC_NATS_URL", "nats://a:4222,nats://b:4222")
 	t.Setenv("PGC_STREAM_REPLICAS", "3")
-	require.NoError(t, envconfig.Process("PGC", &cfg))
+	require.NoError(t, loadEnv(&cfg))
 	require.Equal(t, 512*MiB, cfg.BufferMaxBytes)
 	require.Equal(t, 4*MiB, cfg.MaxPayload)
 	require.Equal(t, 2*time.Hour, cfg.ReplayWindow)
@@ -79,7 +89,7 @@ func TestConfigFromEnvironment(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	t.Setenv("PGC_BUFFER_MAX_BYTES", "lots")
-	require.ErrorContains(t, envconfig.Process("PGC", &cfg), "BUFFER_MAX_BYTES")
+	require.ErrorContains(t, loadEnv(&cfg), "PGC_BUFFER_MAX_BYTES")
 }
 
 func TestValidateNamesTheVariable(t *testing.T) {
@@ -102,17 +112,17 @@ func TestValidateNamesTheVariable(t *testing.T) {
 		{"bad scheme", func(c *Config) { c.NatsURL = "http://user:secret@x:4222" }, "PGC_NATS_URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
+			cfg := config.Default[Config]()
 			tc.change(&cfg)
 			err := cfg.Validate()
 			require.ErrorContains(t, err, tc.want)
 			require.NotContains(t, err.Error(), "secret", "errors never show passwords")
 		})
 	}
-	ok := DefaultConfig()
+	ok := config.Default[Config]()
 	ok.NatsURL = "localhost:4222, tls://token@nats.example:4222"
 	require.NoError(t, ok.Validate())
-	ok = DefaultConfig()
+	ok = config.Default[Config]()
 	ok.NatsListen = "0.0.0.0:4222"
 	require.NoError(t, ok.Validate())
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 // TestMain fails the package if any test leaves a goroutine behind: every
@@ -23,7 +25,7 @@ func TestMain(m *testing.M) {
 // testConfig is an embedded configuration storing in a fresh directory.
 func testConfig(t *testing.T) Config {
 	t.Helper()
-	cfg := DefaultConfig()
+	cfg := config.Default[Config]()
 	cfg.DataDir = t.TempDir()
 	cfg.BufferMaxBytes = 256 * MiB
 	return cfg

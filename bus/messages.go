@@ -20,9 +20,12 @@ const versionPlain = 1
 type Job struct {
 	ConnectionID    int64
 	Probe           string
-	Slot            int64     // floor((unix_time - offset) / interval)
-	IntervalSeconds int       // the interval the slot was computed with
-	ScheduledAt     time.Time // start of the slot; a job older than one interval is stale
+	Slot            int64 // floor((unix_time - offset) / interval)
+	IntervalSeconds int   // the interval the slot was computed with
+	// ScheduledAt is the start of the slot. A job is stale once a whole
+	// interval has passed since its slot ended, two intervals after
+	// ScheduledAt, unless it is Sole (the fetcher's staleJob).
+	ScheduledAt time.Time
 	// Sole says the scheduler saw the previous job of the same connection
 	// and probe delivered before publishing this one, so no other job of
 	// the pair waits in the queue: the fetcher runs it however late (see

@@ -11,6 +11,8 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/stretchr/testify/require"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 func TestPublishJobTwiceStoresOne(t *testing.T) {
@@ -334,7 +336,7 @@ func TestClassifyPublishErrors(t *testing.T) {
 }
 
 func TestOpenGivesUpOnAnUnreachableClusterWhenCtxEnds(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.Default[Config]()
 	cfg.NatsURL = "nats://user:secret@127.0.0.1:1"
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgcollector/pgcollector/internal/partition"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 func utc(y int, m time.Month, d, h, min, s int) time.Time {
@@ -146,11 +148,11 @@ func TestUpkeepWeeks(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	require.NoError(t, DefaultConfig().Validate())
-	cfg := DefaultConfig()
+	require.NoError(t, config.Default[Config]().Validate())
+	cfg := config.Default[Config]()
 	cfg.LockTimeout = 0
 	require.ErrorContains(t, cfg.Validate(), "PGC_RETENTION_LOCK_TIMEOUT: must be between 1ms and 1m")
-	cfg = DefaultConfig()
+	cfg = config.Default[Config]()
 	cfg.RetryDelay = -time.Second
 	err := cfg.Validate()
 	require.Error(t, err)

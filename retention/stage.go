@@ -24,11 +24,6 @@ type Config struct {
 	RetryDelay  time.Duration `envconfig:"RETENTION_RETRY_DELAY" default:"30s" desc:"delay before a tick is retried while the datastore is unreachable"`
 }
 
-// DefaultConfig returns the configuration with every default applied.
-func DefaultConfig() Config {
-	return Config{LockTimeout: 5 * time.Second, RetryDelay: 30 * time.Second}
-}
-
 // Validate checks the configuration; each error names its variable.
 func (c Config) Validate() error {
 	var errs []error

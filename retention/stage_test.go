@@ -17,6 +17,8 @@ import (
 	"github.com/pgcollector/pgcollector/internal/pgtest"
 	"github.com/pgcollector/pgcollector/internal/store"
 	"github.com/pgcollector/pgcollector/probes"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -43,7 +45,7 @@ func setup(t *testing.T) *env {
 	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	require.NoError(t, store.Migrate(ctx, pool, probes.All))
-	cfg := bus.DefaultConfig()
+	cfg := config.Default[bus.Config]()
 	cfg.DataDir = t.TempDir()
 	cfg.BufferMaxBytes = 64 * bus.MiB
 	b, err := bus.Open(ctx, cfg, testLog())
@@ -56,7 +58,7 @@ func setup(t *testing.T) *env {
 // replaces the clock.
 func (e *env) newStage(t *testing.T, now func() time.Time) *Stage {
 	t.Helper()
-	cfg := DefaultConfig()
+	cfg := config.Default[Config]()
 	cfg.RetryDelay = 300 * time.Millisecond
 	cfg.LockTimeout = 300 * time.Millisecond
 	s, err := New(cfg, e.pool, e.bus, testLog())

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgcollector/pgcollector/internal/store"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 // BenchmarkSink measures the stage alone: b.N batches of 1,000 rows wait
@@ -28,7 +30,7 @@ func BenchmarkSink(b *testing.B) {
 	}
 	b.SetBytes(int64(len(batch.Data)))
 	b.ResetTimer()
-	s, stop := e.start(DefaultConfig(), nil)
+	s, stop := e.start(config.Default[Config](), nil)
 	for s.Stats().BatchesStored.Load() < int64(b.N) {
 		time.Sleep(time.Millisecond)
 	}
@@ -48,7 +50,7 @@ func BenchmarkRawCopy(b *testing.B) {
 	now := time.Now().UTC()
 	data := serverBatch(1, 0, now, rowsPerBatch).Data
 	require.NoError(b, store.EnsurePartition(e.ctx, e.pool, "t_server", now))
-	perCopy := max(1, int(DefaultConfig().FlushBytes)/len(data))
+	perCopy := max(1, int(config.Default[Config]().FlushBytes)/len(data))
 	sql := copySQL("t_server", []string{"connection_id", "collected_at", "value", "label"})
 	b.SetBytes(int64(len(data)))
 	b.ResetTimer()

@@ -34,18 +34,6 @@ type Config struct {
 	ReplayWindow time.Duration `ignored:"true"`
 }
 
-// DefaultConfig returns the configuration with every default applied, for
-// tests and callers that do not use envconfig.
-func DefaultConfig() Config {
-	return Config{
-		FlushBytes:      8 * bus.MiB,
-		FlushInterval:   250 * time.Millisecond,
-		MaxBackoff:      30 * time.Second,
-		LedgerRetention: 7 * 24 * time.Hour,
-		Workers:         2,
-	}
-}
-
 // minBackoff is the first retry delay after a datastore failure.
 const minBackoff = 500 * time.Millisecond
 

@@ -18,6 +18,8 @@ import (
 	"github.com/pgcollector/pgcollector/internal/pgtest"
 	"github.com/pgcollector/pgcollector/internal/store"
 	"github.com/pgcollector/pgcollector/probes"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -59,7 +61,7 @@ func newEnvBus(t testing.TB, cat []probes.Probe, tune func(*bus.Config)) *env {
 	t.Cleanup(e.pool.Close)
 	require.NoError(t, store.Migrate(ctx, e.pool, cat))
 	e.exec(`INSERT INTO public.connections (id, name, host) VALUES (1, 'one', 'h1'), (2, 'two', 'h2')`)
-	cfg := bus.DefaultConfig()
+	cfg := config.Default[bus.Config]()
 	cfg.DataDir = t.TempDir()
 	tune(&cfg)
 	e.bus, err = bus.Open(ctx, cfg, e.log)
@@ -114,7 +116,7 @@ func (e *env) start(cfg Config, hook func() error) (*Sink, func() error) {
 }
 
 func testConfig() Config {
-	c := DefaultConfig()
+	c := config.Default[Config]()
 	c.FlushInterval = 50 * time.Millisecond
 	c.MaxBackoff = time.Second
 	return c

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgcollector/pgcollector/bus"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 func TestPacer(t *testing.T) {
@@ -60,14 +62,14 @@ func TestOutageIsSharedByWorkers(t *testing.T) {
 }
 
 func TestConfigValidatesPacing(t *testing.T) {
-	c := DefaultConfig()
+	c := config.Default[Config]()
 	require.Equal(t, 2, c.Workers)
 	require.Zero(t, c.MaxRowsPerSecond, "unlimited by default")
 	c.Workers = 0
 	require.ErrorContains(t, c.Validate(), "PGC_SINK_WORKERS")
 	c.Workers = maxWorkers + 1
 	require.ErrorContains(t, c.Validate(), "PGC_SINK_WORKERS")
-	c = DefaultConfig()
+	c = config.Default[Config]()
 	c.MaxRowsPerSecond = -1
 	require.ErrorContains(t, c.Validate(), "PGC_SINK_MAX_ROWS_PER_SECOND")
 }
@@ -79,7 +81,7 @@ func TestBacklogDrainIsPaced(t *testing.T) {
 	// Small messages bound each fetch, and so each flush, to a few
 	// thousand rows: the pacing shows between flushes.
 	e.bus.Close()
-	cfg := bus.DefaultConfig()
+	cfg := config.Default[bus.Config]()
 	cfg.DataDir, cfg.MaxPayload = t.TempDir(), 64*bus.KiB
 	var err error
 	e.bus, err = bus.Open(e.ctx, cfg, e.log)

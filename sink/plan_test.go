@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgcollector/pgcollector/bus"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 var t0 = time.Date(2026, 3, 9, 10, 0, 0, 123456789, time.UTC)
@@ -165,11 +167,11 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestConfigValidate(t *testing.T) {
-	require.NoError(t, DefaultConfig().Validate())
-	c := DefaultConfig()
+	require.NoError(t, config.Default[Config]().Validate())
+	c := config.Default[Config]()
 	c.ReplayWindow = 7 * 24 * time.Hour
 	require.ErrorContains(t, c.Validate(), "PGC_SINK_LEDGER_RETENTION: must exceed the replay window")
-	c = DefaultConfig()
+	c = config.Default[Config]()
 	c.FlushBytes, c.MaxBackoff = 0, time.Millisecond
 	err := c.Validate()
 	require.ErrorContains(t, err, "PGC_SINK_FLUSH_BYTES")

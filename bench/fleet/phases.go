@@ -12,6 +12,8 @@ import (
 
 	"github.com/pgcollector/pgcollector/bench"
 	"github.com/pgcollector/pgcollector/bus"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 // fleetPhases registers the fleet, runs the collector, measures the steady
@@ -132,7 +134,7 @@ func fleetPhases(ctx context.Context, pr progress, r *bench.Report, f *bench.Fle
 	// pauses collection, which is another test.
 	outage := p.Outage
 	if r.Steady.BufferBytesPerS > 0 {
-		limit := time.Duration(0.4 * float64(bus.DefaultConfig().BufferMaxBytes) / r.Steady.BufferBytesPerS * float64(time.Second))
+		limit := time.Duration(0.4 * float64(config.Default[bus.Config]().BufferMaxBytes) / r.Steady.BufferBytesPerS * float64(time.Second))
 		if limit < outage {
 			r.Notes = append(r.Notes, fmt.Sprintf("outage shortened from %s to %s to stay within 40%% of PGC_BUFFER_MAX_BYTES", outage, limit.Round(time.Second)))
 			outage = limit

@@ -16,14 +16,8 @@ import (
 
 	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/catalog"
-	"github.com/pgcollector/pgcollector/internal/monpool"
-	"github.com/pgcollector/pgcollector/internal/obs"
 	"github.com/pgcollector/pgcollector/internal/store"
 	"github.com/pgcollector/pgcollector/probes"
-	"github.com/pgcollector/pgcollector/retention"
-	"github.com/pgcollector/pgcollector/sink"
-	"github.com/pgcollector/pgcollector/stages/fetcher"
-	"github.com/pgcollector/pgcollector/stages/scheduler"
 )
 
 var allStages = []string{"scheduler", "fetcher", "sink", "retention"}
@@ -91,72 +85,15 @@ func cmdRun(args []string, configPath string, e env) error {
 
 	cache := catalog.NewCache(pool, log, c.s.Core.CatalogRefresh)
 	cache.PersistTo(filepath.Join(c.s.Bus.DataDir, "catalog.json"))
+	runs, err := buildRunners(c.s, stages, cache, pool, b, box, log)
+	if err != nil {
+		return err
+	}
+	// Every constructor has succeeded: only now does anything start, and
+	// Wait returns once everything started has returned.
 	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return cache.Run(gctx) })
-	metrics := obs.NewMetrics(version)
-	if c.s.Core.HTTPAddr != "" {
-		hs, err := obs.NewServer(c.s.Core.HTTPAddr, metrics, pool, b, log.With("component", "http"))
-		if err != nil {
-			return err
-		}
-		g.Go(func() error { return hs.Run(gctx) })
-	}
-	g.Go(func() error { return obs.NewBufferWatch(b.JS(), log.With("component", "buffer"), 0).Run(gctx) })
-	migrated := make(chan struct{})
-	g.Go(func() error { return migrateUntilDone(gctx, pool, log, migrated) })
-
-	if stages["scheduler"] {
-		s, err := scheduler.New(c.s.Scheduler, cache, b, log.With("stage", "scheduler"))
-		if err != nil {
-			return err
-		}
-		s.SetObserver(metrics)
-		g.Go(func() error { return s.Run(gctx) })
-		tk, err := scheduler.NewTicker(c.s.Ticker, pool, b, log.With("stage", "scheduler", "timer", scheduler.RetentionTimer))
-		if err != nil {
-			return err
-		}
-		g.Go(func() error { return tk.Run(gctx) })
-	}
-	if stages["fetcher"] {
-		mp, err := monpool.New(c.s.Pool, box, log.With("component", "monpool"))
-		if err != nil {
-			return err
-		}
-		f, err := fetcher.New(c.s.Fetcher, cache, mp, b, log.With("stage", "fetcher"))
-		if err != nil {
-			return err
-		}
-		f.SetObserver(metrics)
-		g.Go(func() error { return mp.Run(gctx) })
-		g.Go(func() error { return f.Run(gctx) })
-	}
-	if stages["sink"] {
-		sk, err := sink.New(c.s.Sink, pool, b, log.With("stage", "sink"))
-		if err != nil {
-			return err
-		}
-		sk.SetObserver(metrics)
-		g.Go(func() error {
-			// The sink must not write before the metrics tables exist,
-			// or every batch would look like poison.
-			if !waitMigrated(gctx, migrated) {
-				return nil
-			}
-			return sk.Run(gctx)
-		})
-	}
-	if stages["retention"] {
-		rt, err := retention.New(c.s.Retention, pool, b, log.With("stage", "retention"))
-		if err != nil {
-			return err
-		}
-		g.Go(func() error {
-			if !waitMigrated(gctx, migrated) {
-				return nil
-			}
-			return rt.Run(gctx)
-		})
+	for _, run := range runs {
+		g.Go(func() error { return run(gctx) })
 	}
 	log.Info("pgcollector running", "version", version, "stages", *stagesFlag, "embedded_nats", b.Embedded())
 	err = g.Wait()

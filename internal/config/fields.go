@@ -19,7 +19,6 @@ type Setting struct {
 	Desc    string
 	Secret  string // "", "true" (hide the value) or "url" (hide the URL's password)
 	field   reflect.Value
-	owner   int // index of the struct in the Loader's list
 }
 
 // Env is the environment variable of the setting.
@@ -40,7 +39,7 @@ func (s Setting) Value() string {
 	return fmt.Sprint(v.Interface())
 }
 
-func walk(target any, owner int) ([]Setting, error) {
+func walk(target any) ([]Setting, error) {
 	v := reflect.ValueOf(target)
 	if v.Kind() != reflect.Pointer || v.Elem().Kind() != reflect.Struct {
 		return nil, fmt.Errorf("config: %T is not a pointer to a struct", target)
@@ -60,7 +59,6 @@ func walk(target any, owner int) ([]Setting, error) {
 			Desc:    f.Tag.Get("desc"),
 			Secret:  f.Tag.Get("secret"),
 			field:   v.Field(i),
-			owner:   owner,
 		})
 	}
 	return out, nil
@@ -120,3 +118,6 @@ func (s Setting) set(text string) error {
 	}
 	return nil
 }
+
+// Type is the Go type of the setting's field.
+func (s Setting) Type() reflect.Type { return s.field.Type() }

@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"reflect"
 	"strings"
 
-	"github.com/kelseyhightower/envconfig"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -44,8 +42,8 @@ type Loader struct {
 // settings. Two targets must not declare the same setting.
 func New(targets ...any) (*Loader, error) {
 	l := &Loader{targets: targets, byYAML: map[string]int{}}
-	for i, t := range targets {
-		ss, err := walk(t, i)
+	for _, t := range targets {
+		ss, err := walk(t)
 		if err != nil {
 			return nil, err
 		}
@@ -81,12 +79,9 @@ func (l *Loader) Load(path string) error {
 }
 
 func (l *Loader) applyDefaults() error {
-	for _, s := range l.settings {
-		if s.Default == "" {
-			continue
-		}
-		if err := s.set(s.Default); err != nil {
-			return fmt.Errorf("config: bad default for %s: %w", s.Env(), err)
+	for _, t := range l.targets {
+		if err := ApplyDefaults(t); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -124,40 +119,20 @@ func (l *Loader) applyYAML(path string) error {
 	return nil
 }
 
-// applyEnv lets envconfig parse each target from the environment into a
-// scratch copy, then copies only the settings whose variable is set, so an
-// unset variable never resets a value that came from the file.
+// applyEnv applies every PGC_* variable that is set, parsed by the same
+// rules as the file and the flags. An unset variable leaves the value that
+// came from the file; a variable set to the empty string empties it.
 func (l *Loader) applyEnv() error {
-	for i, t := range l.targets {
-		scratch := reflect.New(reflect.TypeOf(t).Elem())
-		if err := envconfig.Process(Prefix, scratch.Interface()); err != nil {
-			var pe *envconfig.ParseError
-			if errors.As(err, &pe) {
-				return Errorf(pe.KeyName, "invalid value %q: %v", pe.Value, pe.Err)
-			}
-			return Errorf(Prefix, "%v", err)
+	for _, s := range l.settings {
+		text, set := os.LookupEnv(s.Env())
+		if !set {
+			continue
 		}
-		for _, s := range l.settings {
-			if s.owner != i {
-				continue
-			}
-			if _, set := os.LookupEnv(s.Env()); set {
-				src := scratch.Elem().FieldByIndex(fieldIndex(t, s))
-				s.field.Set(src)
-			}
+		if err := s.set(text); err != nil {
+			return Errorf(s.Env(), "invalid value %q: %v", text, err)
 		}
 	}
 	return nil
-}
-
-func fieldIndex(target any, s Setting) []int {
-	t := reflect.TypeOf(target).Elem()
-	for i := 0; i < t.NumField(); i++ {
-		if t.Field(i).Tag.Get("envconfig") == s.Key {
-			return []int{i}
-		}
-	}
-	panic("config: setting vanished: " + s.Key)
 }
 
 // RegisterFlags adds one string flag per setting to fs, e.g. --data-dir for

@@ -16,6 +16,8 @@ import (
 
 	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/obs"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 // get fetches url and returns the status and body.
@@ -52,7 +54,7 @@ func serve(t *testing.T, s *obs.Server) string {
 func TestServerEndpointsAndReadiness(t *testing.T) {
 	pg, pool, seed := seeded(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := bus.DefaultConfig()
+	cfg := config.Default[bus.Config]()
 	cfg.DataDir = t.TempDir()
 	b, err := bus.Open(t.Context(), cfg, log)
 	require.NoError(t, err)

@@ -22,11 +22,6 @@ type TickerConfig struct {
 	RetentionInterval   time.Duration `envconfig:"RETENTION_INTERVAL" default:"24h" desc:"time between retention ticks; one tick per period however many schedulers run"`
 }
 
-// DefaultTickerConfig returns the configuration with every default applied.
-func DefaultTickerConfig() TickerConfig {
-	return TickerConfig{RetentionFirstDelay: 5 * time.Minute, RetentionInterval: 24 * time.Hour}
-}
-
 // Validate checks the configuration; each error names its variable.
 func (c TickerConfig) Validate() error {
 	var errs []error

@@ -19,6 +19,8 @@ import (
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/pgtest"
 	"github.com/pgcollector/pgcollector/internal/store"
+
+	"github.com/pgcollector/pgcollector/internal/config"
 )
 
 func at(y int, m time.Month, d, h, min, s int) time.Time {
@@ -110,7 +112,7 @@ func TestNextTick(t *testing.T) {
 // minute, more often than a 5 minute first delay, for two days: retention
 // must still be ticked at least once per day.
 func TestRestartsNeverStarve(t *testing.T) {
-	cfg := DefaultTickerConfig()
+	cfg := config.Default[TickerConfig]()
 	start := at(2026, 12, 30, 0, 0, 0)
 	h := store.RetentionHistory{LastRun: start.Add(-20 * time.Hour), Since: start.AddDate(-1, 0, 0)}
 	var ticks []time.Time
@@ -128,7 +130,7 @@ func TestRestartsNeverStarve(t *testing.T) {
 }
 
 func TestTickerConfigValidate(t *testing.T) {
-	require.NoError(t, DefaultTickerConfig().Validate())
+	require.NoError(t, config.Default[TickerConfig]().Validate())
 	for _, tc := range []struct {
 		cfg  TickerConfig
 		want string
@@ -197,7 +199,7 @@ func TestTickerRun(t *testing.T) {
 				_, err = pool.Exec(ctx, `INSERT INTO public.retention_runs (started_at, finished_at) VALUES (`+tc.lastRun+`, now())`)
 				require.NoError(t, err)
 			}
-			cfg := bus.DefaultConfig()
+			cfg := config.Default[bus.Config]()
 			cfg.DataDir = t.TempDir()
 			cfg.BufferMaxBytes = 64 * bus.MiB
 			b, err := bus.Open(ctx, cfg, testLog())

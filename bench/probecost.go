@@ -12,6 +12,7 @@ import (
 
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/pgtest"
+	"github.com/pgcollector/pgcollector/internal/procinfo"
 	"github.com/pgcollector/pgcollector/probes"
 	"github.com/pgcollector/pgcollector/stages/fetcher"
 )
@@ -195,10 +196,10 @@ func fetcherStatement(ctx context.Context, conn *pgx.Conn, p probes.Probe) (sql,
 }
 
 // timeRuns runs p's statement sql times and returns the backend's CPU per
-// run (onCPU) and the rows of the last run.
+// run (procinfo.OnCPU) and the rows of the last run.
 func timeRuns(ctx context.Context, conn *pgx.Conn, p probes.Probe, sql string, runs int) (time.Duration, int, error) {
 	pid := int(conn.PgConn().PID())
-	before, err := onCPU(pid)
+	before, err := procinfo.OnCPU(pid)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -208,7 +209,7 @@ func timeRuns(ctx context.Context, conn *pgx.Conn, p probes.Probe, sql string, r
 			return 0, 0, err
 		}
 	}
-	after, err := onCPU(pid)
+	after, err := procinfo.OnCPU(pid)
 	if err != nil {
 		return 0, 0, err
 	}

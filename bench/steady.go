@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/procinfo"
 )
 
 // SteadyOptions time the steady-state measurement.
@@ -139,7 +140,7 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		if err := checkMemory(); err != nil {
 			return s, err
 		}
-		if m := MemAvailable(); s.MinMemAvailable == 0 || m < s.MinMemAvailable {
+		if m := procinfo.MemAvailable(); s.MinMemAvailable == 0 || m < s.MinMemAvailable {
 			s.MinMemAvailable = m
 		}
 		if b, err := w.Backlog(ctx, bus.StreamJobs, bus.ConsumerFetcher); err == nil {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/pgcollector/pgcollector/internal/procinfo"
 )
 
 // stopTimeout bounds a graceful shutdown before it becomes a kill.
@@ -188,23 +190,15 @@ func waitStopped(name string, pid int) error {
 	}
 }
 
-// runningThreads counts the threads of pid not in the stopped state ('T'
-// in /proc/<pid>/task/<tid>/stat).
+// runningThreads counts the threads of pid not in the stopped state.
 func runningThreads(pid int) (int, error) {
-	dir := "/proc/" + strconv.Itoa(pid) + "/task"
-	tasks, err := os.ReadDir(dir)
+	threads, err := procinfo.Threads(pid)
 	if err != nil {
 		return 0, err
 	}
 	running := 0
-	for _, task := range tasks {
-		raw, err := os.ReadFile(dir + "/" + task.Name() + "/stat")
-		if err != nil {
-			continue // the thread ended meanwhile
-		}
-		// The state is the field after the command name, which may hold
-		// spaces and parentheses: read it after the last ')'.
-		if i := strings.LastIndexByte(string(raw), ')'); i < 0 || !strings.HasPrefix(string(raw[i+1:]), " T") {
+	for _, t := range threads {
+		if t.State != "T" {
 			running++
 		}
 	}

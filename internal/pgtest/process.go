@@ -5,12 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/pgcollector/pgcollector/internal/procinfo"
 )
 
 // stopTimeout bounds a fast shutdown before it is turned into a kill.
@@ -113,51 +112,16 @@ func (pm *postmaster) kill() error {
 	return nil
 }
 
-// childrenOf lists the processes whose parent is pid, from /proc.
+// childrenOf lists the processes whose parent is pid.
 func childrenOf(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, e := range entries {
-		child, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if _, ppid, ok := procStat(child); ok && ppid == pid {
-			out = append(out, child)
-		}
+	children, _ := procinfo.Children(pid)
+	out := make([]int, 0, len(children))
+	for _, c := range children {
+		out = append(out, c.PID)
 	}
 	return out
 }
 
 // alive reports whether pid still exists as more than a zombie; a zombie
 // has already released its shared memory.
-func alive(pid int) bool {
-	state, _, ok := procStat(pid)
-	return ok && state != 'Z' && state != 'X'
-}
-
-// procStat reads the state and parent pid of a process. The command name
-// may contain spaces and parentheses, so fields are counted from the last ')'.
-func procStat(pid int) (state byte, ppid int, ok bool) {
-	raw, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
-	if err != nil {
-		return 0, 0, false
-	}
-	s := string(raw)
-	end := strings.LastIndexByte(s, ')')
-	if end < 0 {
-		return 0, 0, false
-	}
-	fields := strings.Fields(s[end+1:])
-	if len(fields) < 2 || len(fields[0]) != 1 {
-		return 0, 0, false
-	}
-	ppid, err = strconv.Atoi(fields[1])
-	if err != nil {
-		return 0, 0, false
-	}
-	return fields[0][0], ppid, true
-}
+func alive(pid int) bool { return procinfo.Alive(pid) }

@@ -37,7 +37,7 @@ func (r SinkResult) Ratio() float64 {
 }
 
 // rawRowsPerCopy is how many rows the plain path writes per CopyFrom: the
-// size DESIGN.md measured fastest.
+// size docs/design.md measured fastest.
 const rawRowsPerCopy = 10_000
 
 // SinkVsRaw measures, rounds times, the sink storing a JetStream backlog of

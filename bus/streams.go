@@ -11,7 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Stream and consumer names are part of the operator interface (DESIGN.md).
+// Stream and consumer names are part of the operator interface (docs/design.md).
 const (
 	StreamJobs    = "PGC_JOBS"
 	StreamBatches = "PGC_BATCHES"

@@ -1,6 +1,6 @@
 package probes
 
-// All is the catalogue, in the order of PROBES.md. It is an explicit list:
+// All is the catalogue, in the order of docs/probe-catalogue.md. It is an explicit list:
 // adding a probe means adding its file and naming it here.
 var All = concat(serverProbes, databaseProbes, systemStatsProbes)
 

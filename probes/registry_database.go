@@ -1,7 +1,7 @@
 package probes
 
 // databaseProbes run once per connectable, non-template database, in the
-// order of PROBES.md.
+// order of docs/probe-catalogue.md.
 var databaseProbes = []Probe{
 	pgStatDatabase,
 	pgStatDatabaseConflicts,
@@ -14,7 +14,7 @@ var databaseProbes = []Probe{
 }
 
 // systemStatsProbes read host statistics through the system_stats
-// extension, in the order of PROBES.md.
+// extension, in the order of docs/probe-catalogue.md.
 var systemStatsProbes = []Probe{
 	pgSysOSInfo,
 	pgSysCPUInfo,

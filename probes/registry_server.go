@@ -1,6 +1,6 @@
 package probes
 
-// serverProbes run once per monitored server, in the order of PROBES.md.
+// serverProbes run once per monitored server, in the order of docs/probe-catalogue.md.
 var serverProbes = []Probe{
 	pgStatActivity,
 	pgStatReplication,

@@ -29,7 +29,7 @@ var identifier = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
 // the first release of each supported major.
 var versionThresholds = []int{140000, 150000, 160000, 170000, 180000}
 
-// catalogue is PROBES.md as data: every built-in probe in its order, with
+// catalogue is docs/probe-catalogue.md as data: every built-in probe in its order, with
 // its scope, default interval and retention, and whether it is
 // change-tracked.
 var catalogue = []struct {
@@ -76,11 +76,11 @@ var catalogue = []struct {
 }
 
 func TestRegistryMatchesCatalogue(t *testing.T) {
-	require.Len(t, probes.All, 34, "PROBES.md lists 34 built-in probes")
+	require.Len(t, probes.All, 34, "docs/probe-catalogue.md lists 34 built-in probes")
 	require.Len(t, probes.All, len(catalogue))
 	for i, want := range catalogue {
 		p := probes.All[i]
-		require.Equal(t, want.name, p.Name, "probe %d in PROBES.md order", i)
+		require.Equal(t, want.name, p.Name, "probe %d in docs/probe-catalogue.md order", i)
 		require.Equal(t, want.scope, p.Scope, p.Name)
 		require.Equal(t, want.interval, p.IntervalSeconds, p.Name)
 		require.Equal(t, want.retention, p.RetentionDays, p.Name)

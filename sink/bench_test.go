@@ -16,7 +16,7 @@ import (
 
 // BenchmarkSink measures the stage alone: b.N batches of 1,000 rows wait
 // in the embedded JetStream, and the timer runs while the sink writes them
-// through COPY and acknowledges them. Rows/s is the figure DESIGN.md's hot
+// through COPY and acknowledges them. Rows/s is the figure docs/design.md's hot
 // path is judged by; compare with its "Measured" COPY figures.
 func BenchmarkSink(b *testing.B) {
 	e := newEnv(b, catalogue)

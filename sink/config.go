@@ -13,7 +13,7 @@ import (
 type Config struct {
 	// FlushBytes ends accumulation once this much batch data is pending:
 	// COPY is several times faster per row with thousands of rows per
-	// statement than with a hundred (DESIGN.md, "Measured").
+	// statement than with a hundred (docs/design.md, "Measured").
 	FlushBytes bus.ByteSize `envconfig:"SINK_FLUSH_BYTES" default:"8MiB" desc:"pending batch bytes that trigger a flush"`
 	// FlushInterval bounds how long a batch waits for others to share its
 	// transaction.

@@ -8,7 +8,7 @@ import (
 
 // maxWorkers bounds PGC_SINK_WORKERS. Each worker holds one datastore
 // connection for its flush; two were measured 40 % faster than one
-// (DESIGN.md, "Measured"), and many more only contend on the WAL.
+// (docs/design.md, "Measured"), and many more only contend on the WAL.
 const maxWorkers = 16
 
 // After a datastore outage the backlog in PGC_BATCHES is written as fast as

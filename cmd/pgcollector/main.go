@@ -14,7 +14,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-// Exit codes of DESIGN.md.
+// Exit codes of docs/design.md.
 const (
 	exitOK    = 0
 	exitError = 1

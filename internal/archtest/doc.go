@@ -1,4 +1,4 @@
 // Package archtest holds no code, only the test that enforces the import
-// direction of DESIGN.md: probes and bus import no project package, no
+// direction of docs/design.md: probes and bus import no project package, no
 // stage imports another stage, and only cmd (and the benchmarks in bench) import the stages.
 package archtest

@@ -41,7 +41,7 @@ func (b Backlog) Filled() float64 {
 	return float64(b.PendingBytes) / float64(b.MaxBytes)
 }
 
-// consumers are the durable consumers of DESIGN.md, in display order.
+// consumers are the durable consumers of docs/design.md, in display order.
 var consumers = []struct{ stream, consumer string }{
 	{bus.StreamJobs, bus.ConsumerFetcher},
 	{bus.StreamBatches, bus.ConsumerSink},

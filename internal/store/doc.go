@@ -1,5 +1,5 @@
 // Package store owns the datastore schema: the numbered migrations of the
-// public tables (the contract in DESIGN.md plus the collector's own state
+// public tables (the contract in docs/design.md plus the collector's own state
 // tables), the metrics.<probe> tables synchronised from the probe catalogue
 // on every Migrate, and the weekly partitions of those tables.
 //

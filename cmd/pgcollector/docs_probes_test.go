@@ -2,44 +2,22 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/require"
-
 	"github.com/pgcollector/pgcollector/probes"
 )
 
-// The probe table of README.md is generated from probes.All, so that the
-// documented scopes, defaults and version notes cannot drift from the code.
-const (
-	readmeBegin = "<!-- probes:begin -->"
-	readmeEnd   = "<!-- probes:end -->"
-)
-
-// TestReadmeProbeTable fails when README.md's probe table is not what
-// probes.All says. PGC_UPDATE_README=1 rewrites it instead:
+// TestProbeTable fails when docs/probes.md's probe table is not what
+// probes.All says, so that the documented scopes, defaults and version
+// notes cannot drift from the code. PGC_UPDATE_DOCS=1 rewrites it:
 //
-//	PGC_UPDATE_README=1 go test ./cmd/pgcollector -run TestReadmeProbeTable
-func TestReadmeProbeTable(t *testing.T) {
-	path := filepath.Join("..", "..", "README.md")
-	raw, err := os.ReadFile(path)
-	require.NoError(t, err)
-	readme := string(raw)
-	begin, end := strings.Index(readme, readmeBegin), strings.Index(readme, readmeEnd)
-	require.True(t, begin >= 0 && end > begin, "README.md must hold %s ... %s", readmeBegin, readmeEnd)
-	want := readmeBegin + "\n" + probeTable() + readmeEnd
-	got := readme[begin : end+len(readmeEnd)]
-	if os.Getenv("PGC_UPDATE_README") == "1" {
-		require.NoError(t, os.WriteFile(path, []byte(readme[:begin]+want+readme[end+len(readmeEnd):]), 0o644))
-		return
-	}
-	require.Equal(t, want, got, "README.md's probe table is out of date: run "+
-		"PGC_UPDATE_README=1 go test ./cmd/pgcollector -run TestReadmeProbeTable")
+//	PGC_UPDATE_DOCS=1 go test ./cmd/pgcollector -run 'TestProbeTable|TestSettingsTable'
+func TestProbeTable(t *testing.T) {
+	generatedSection(t, filepath.Join("docs", "probes.md"), "probes", probeTable())
 }
 
 // probeTable renders the catalogue as a Markdown table.
@@ -73,7 +51,7 @@ func probeNotes(p probes.Probe) []string {
 		notes = append(notes, note+" (unavailable where it is not installed)")
 	}
 	if strings.Contains(p.Check, "GRANT SELECT ON") {
-		notes = append(notes, "needs the explicit grants of [the monitoring role](#the-monitoring-role)")
+		notes = append(notes, "needs the explicit grants of [the monitoring role](running.md#the-monitoring-role)")
 	}
 	if p.ClusterWide {
 		notes = append(notes, "cluster-wide view: collected from one database per server")

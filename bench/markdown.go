@@ -55,14 +55,15 @@ func (r *Report) Markdown(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("# pgcollector benchmark")
 	p("")
-	p("Written by `make bench` (bench/fleet); every run overwrites it. Figures are from one run on a shared")
-	p("machine: compare ratios taken in the same run, not absolute numbers across runs.")
+	p("Written by `make bench` (bench/fleet); every run overwrites it. Figures are from one run on a 2-core")
+	p("machine shared with other agents' builds and tests while it ran: they are noisy. Compare ratios taken")
+	p("in the same run, not absolute numbers across runs. How the bench and the simulator work: docs/benchmarks.md.")
 	p("")
 	p("- date: %s (took %s)", r.Date.UTC().Format("2006-01-02 15:04 MST"), win2s(r.Took))
 	p("- command: `%s`", r.Command)
 	p("- machine: %s; at the end %s", r.Machine, r.LoadEnd)
-	p("- fleet: %d simulated servers as connection rows over %d local clusters (%d application databases × %d tables, 2 indexes each, plus postgres; pg_stat_statements in every database; a small load loop; the clusters run at nice %d, as the other machines they stand for), all probes, %s",
-		r.Servers, r.Clusters, r.Content.AppDatabases, r.Content.Tables, MonitoredNice, CompressedNote(r.Factor))
+	p("- fleet: simulated servers (bench/fleetsim, one process, one port, the server chosen by the user name) answering from recordings of %d real clusters, one per major %s (%d application databases × %d tables, 2 indexes each, plus postgres; pg_stat_statements in every database; a small load loop; the clusters run at nice %d), all probes, %s",
+		r.Clusters, r.majors(), r.Content.AppDatabases, r.Content.Tables, MonitoredNice, CompressedNote(r.Factor))
 	if r.CollectorSettings != "" {
 		p("- collector: `pgcollector run` with %s", r.CollectorSettings)
 	}
@@ -78,8 +79,9 @@ func (r *Report) Markdown(w io.Writer) {
 	for _, g := range r.goals() {
 		p("| %s | %s | %s | %s |", g.what, g.target, g.got, r.verdict(g))
 	}
+	r.scaleMarkdown(w)
 	p("")
-	p("## Figures")
+	p("## Figures (the first fleet size)")
 	section := ""
 	for _, x := range r.rows() {
 		if x.section != section {

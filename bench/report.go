@@ -36,6 +36,12 @@ type Report struct {
 	// alone on one fleet cluster before the collector started.
 	ProbeCosts ProbeCosts
 
+	// Scales are the fleet sizes collected from the simulator; Steady
+	// is the first of them.
+	Scales            []ScaleStep
+	Versions          string  // majors of the real clusters, "14, 15, …"
+	CPUProfileLargest Profile // the collector at the largest fleet
+
 	GoBench    []string
 	CPUProfile Profile
 	HeapProf   Profile

@@ -40,6 +40,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) == 3 && os.Args[1] == "fleetsim" {
+		if err := simChild(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "fleetsim:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "render" {
 		// Renders a saved report.json again, e.g. after the wording of
 		// BENCH.md changed, without measuring anything.
@@ -61,7 +68,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	for _, k := range []string{"BENCH_SERVERS", "BENCH_FACTOR", "BENCH_CLUSTERS", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY", "BENCH_MEMORY_LIMIT"} {
+	for _, k := range []string{"BENCH_SCALES", "BENCH_FACTOR", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY", "BENCH_MEMORY_LIMIT"} {
 		if v := os.Getenv(k); v != "" {
 			cmd = k + "=" + v + " " + cmd
 		}

@@ -153,9 +153,13 @@ func (ss *session) write(rep *reply, n int) {
 	st := &ss.s.stats
 	var rows, bytes int64
 	for i := range n {
-		ss.scratch = rep.appendMsg(ss.scratch[:0], i, now)
-		_, _ = ss.w.Write(ss.scratch)
-		bytes += int64(len(ss.scratch))
+		m := rep.msgs[i]
+		if rep.rows != nil && rep.rows[i] != nil {
+			ss.scratch = rep.appendMsg(ss.scratch[:0], i, now)
+			m = ss.scratch
+		}
+		_, _ = ss.w.Write(m)
+		bytes += int64(len(m))
 		if t := msgType(rep.msgs[i]); t == 'd' || t == 'D' {
 			rows++
 		}

@@ -99,7 +99,7 @@ func shortPlan() plan {
 	}
 }
 
-// overrides applies BENCH_SERVERS, BENCH_FACTOR, BENCH_WINDOW and
+// overrides applies BENCH_SCALES, BENCH_FACTOR, BENCH_WINDOW and
 // BENCH_OUTAGE, for runs sized by hand.
 func (p *plan) overrides() error {
 	if v := os.Getenv("BENCH_SCALES"); v != "" {

@@ -59,12 +59,15 @@ lint:
 fmt:
 	gofmt -w $$(git ls-files '*.go')
 
-# Benchmarks, not part of `make test`: a simulated fleet collected by the
-# real binary, the sink against a plain COPY, a backlog drain, a plain
-# query-decode-insert loop and the Go benchmarks of the hot spots. Prints a
-# table, writes BENCH.md and ends with one summary line. BENCH_SHORT=1 runs
-# a smaller fleet with compressed intervals in under four minutes.
-bench:
+# Benchmarks, not part of `make test`: fleets of 1,000 to 10,000 servers
+# simulated on the wire protocol (bench/fleetsim, answering from recordings
+# of real PostgreSQL 14-18 clusters) collected by the real binary, each
+# probe's cost on a real cluster, the sink against a plain COPY, a backlog
+# drain, a plain query-decode-insert loop and the Go benchmarks of the hot
+# spots. Prints a table, writes BENCH.md and ends with one summary line.
+# BENCH_SHORT=1 runs smaller fleets with compressed intervals in about five
+# minutes. See docs/benchmarks.md.
+bench: pgbin
 	$(GO) run ./bench/fleet
 
 clean:

@@ -41,6 +41,9 @@ type FleetOptions struct {
 	// collector and the datastore, which in a real deployment they never
 	// share. Their CPU is still measured (the monitored figures).
 	Nice int
+	// Versions are the majors of the clusters, round robin (none: the
+	// harness default).
+	Versions []int
 }
 
 // StartFleet starts the monitored clusters (populated in parallel) and
@@ -52,7 +55,11 @@ func StartFleet(ctx context.Context, o FleetOptions) (*Fleet, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range o.Clusters {
 		g.Go(func() error {
-			c, err := pgtest.StartCluster(gctx, pgtest.Options{Settings: monitoredSettings(o.MaxConnections)})
+			version := 0
+			if len(o.Versions) > 0 {
+				version = o.Versions[i%len(o.Versions)]
+			}
+			c, err := pgtest.StartCluster(gctx, pgtest.Options{Version: version, Settings: monitoredSettings(o.MaxConnections)})
 			if err != nil {
 				return err
 			}

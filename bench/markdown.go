@@ -55,14 +55,15 @@ func (r *Report) Markdown(w io.Writer) {
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
 	p("# pgcollector benchmark")
 	p("")
-	p("Written by `make bench` (bench/fleet); every run overwrites it. Figures are from one run on a shared")
-	p("machine: compare ratios taken in the same run, not absolute numbers across runs.")
+	p("Written by `make bench` (bench/fleet); every run overwrites it. Figures are from one run on a 2-core")
+	p("machine shared with other agents' builds and tests while it ran: they are noisy. Compare ratios taken")
+	p("in the same run, not absolute numbers across runs. How the bench and the simulator work: docs/benchmarks.md.")
 	p("")
 	p("- date: %s (took %s)", r.Date.UTC().Format("2006-01-02 15:04 MST"), win2s(r.Took))
 	p("- command: `%s`", r.Command)
 	p("- machine: %s; at the end %s", r.Machine, r.LoadEnd)
-	p("- fleet: %d simulated servers as connection rows over %d local clusters (%d application databases × %d tables, 2 indexes each, plus postgres; pg_stat_statements in every database; a small load loop; the clusters run at nice %d, as the other machines they stand for), all probes, %s",
-		r.Servers, r.Clusters, r.Content.AppDatabases, r.Content.Tables, MonitoredNice, CompressedNote(r.Factor))
+	p("- fleet: simulated servers (bench/fleetsim, one process, one port, the server chosen by the user name) answering from recordings of %d real clusters, one per major %s (%d application databases × %d tables, 2 indexes each, plus postgres; pg_stat_statements in every database; a small load loop; the clusters run at nice %d), all probes, %s",
+		r.Clusters, r.majors(), r.Content.AppDatabases, r.Content.Tables, MonitoredNice, CompressedNote(r.Factor))
 	if r.CollectorSettings != "" {
 		p("- collector: `pgcollector run` with %s", r.CollectorSettings)
 	}
@@ -78,8 +79,9 @@ func (r *Report) Markdown(w io.Writer) {
 	for _, g := range r.goals() {
 		p("| %s | %s | %s | %s |", g.what, g.target, g.got, r.verdict(g))
 	}
+	r.scaleMarkdown(w)
 	p("")
-	p("## Figures")
+	p("## Figures (the first fleet size)")
 	section := ""
 	for _, x := range r.rows() {
 		if x.section != section {
@@ -119,7 +121,8 @@ func (r *Report) Markdown(w io.Writer) {
 	block("What each probe costs a monitored server, measured alone (server CPU at default intervals)", r.probeCostLines())
 	block("Monitored-side execution time by probe (pg_stat_statements of the monitoring role since start)", r.statementLines())
 	block("Where the fetcher's probe runs were (goroutine samples in the window)", r.Steady.Waits.Lines())
-	block("CPU profile of the running collector (steady window)", profileLines(r.CPUProfile))
+	block("CPU profile of the running collector (steady window, first fleet size)", profileLines(r.CPUProfile))
+	block("CPU profile of the running collector at the largest fleet", profileLines(r.CPUProfileLargest))
 	block("Heap in use at the end of the window", profileLines(r.HeapProf))
 	if len(r.Notes) > 0 {
 		p("")
@@ -139,16 +142,22 @@ func mdCell(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
 const method = `
 ## How the figures are taken
 
-- **Fleet.** N connection rows (sim-0001 …) point round robin at a few local clusters, so N servers share few
-  clusters: every simulated server sees the sessions of all servers on its cluster in pg_stat_activity and
-  pg_stat_connection_security, which inflates those probes' rows compared with N real servers. The 10
-  system_stats probes run but find the extension absent (the test stand-in reads /proc for every process on
-  the host, which would measure the stand-in, not the collector); pg_stat_io needs PostgreSQL 16. The real
-  ` + "`pgcollector run`" + ` binary runs with the settings named at the top, built with a profiling overlay (` + "`go build -overlay`" + `
-  adds net/http/pprof on PGC_BENCH_PPROF; the product has no such endpoint).
+- **Fleet.** N connection rows (sim-00001 …) point at one port of the fleet simulator (bench/fleetsim, its own
+  process); the user name selects the simulated server, served from the real cluster of major 14–18 it maps
+  to (round robin). The simulator forwards each request (the exact frontend messages up to Query or Sync) the
+  first time it is seen, per cluster, database and startup parameters, records the reply and replays it; a
+  second recording a minute later finds the integer fields that changed, which then advance at that rate.
+  Row counts are those of the real clusters' content (named at the top). The real ` + "`pgcollector run`" + ` binary
+  runs with the settings named per fleet size, built with a profiling overlay (` + "`go build -overlay`" + ` adds
+  net/http/pprof on PGC_BENCH_PPROF; the product has no such endpoint). The system_stats probes find the
+  extension absent, as on the real clusters. docs/benchmarks.md has the details.
 - **Window.** Every (connection, probe) catches up its current slot within half an interval (at most 5 min) of
-  the collector's start; the window begins after that (full run: at least 6 min) once the job and batch
+  the collector's start; the window begins after that (full run: at least 5.5 min) once the job and batch
   backlogs (read through PGC_NATS_LISTEN) are worked off.
+- **simulator CPU per row**: utime+stime of the simulator's process over the window, per CopyData or DataRow
+  message it sent; set against the collector's CPU per stored row.
+- **ceiling**: the largest fleet size of the run with 0 stale or skipped slots in a settled window, divided by
+  the collector's cores over that window.
 - **rows_per_s**: rows stored in metrics.* with collected_at inside the window, divided by its length.
 - **cpu_s_per_1m_rows**: utime+stime of the collector process (/proc/<pid>/stat) over the window, per million
   of those rows. The plain loop is measured the same way in its own process.
@@ -170,9 +179,6 @@ const method = `
   restarted; rows committed from the first commit after the restart until the commit of the last batch
   collected before it, per second, divided by the steady rows/s. Batches collected during the drain count
   too. The wait between restart and first commit (the sink's backoff) is reported apart.
-- **monitored cost**: CPU of every process of the monitored clusters (the postmaster's own and reaped
-  children's times plus live backends) over the window, minus the rate measured with only the load running
-  before the collector started; and pg_stat_statements total_exec_time of the monitoring role.
 - **probes measured alone**: before the collector starts, on the first fleet cluster with as many other
   sessions open as the collector will hold there, each probe's statement as the fetcher sends it (its COPY and
   transaction wrapping, the query made for the view's columns where it has one) runs twice, then N times on one

@@ -19,7 +19,7 @@ func (r *Report) aloneRows(add func(sec, name, value, note string)) {
 		fmt.Sprintf("%d servers, %s: what the clusters would need if every run cost what it costs alone", r.Servers, CompressedNote(r.Factor)))
 	s := r.Steady
 	win := s.End.Sub(s.Start).Seconds()
-	if s.ProbeRuns > 0 && win > 0 {
+	if s.ProbeRuns > 0 && win > 0 && len(r.Scales) == 0 {
 		fleet := time.Duration(r.monitoredCost() / (float64(s.ProbeRuns) / win) * float64(time.Second))
 		add("monitored", "cluster CPU per probe run: fleet / alone", fmt.Sprintf("%.1f / %.1f ms (%.1f×)", ms(fleet), ms(c.PerRun()), float64(fleet)/float64(max(1, c.PerRun()))),
 			"fleet: attributable cluster CPU over the window's probe runs; alone: mean over the default schedule's mix")
@@ -47,3 +47,21 @@ func (r *Report) probeCostLines() []string {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// fleetMonitoredRows are the monitored figures of a fleet collected from
+// real clusters (a report written before the simulator).
+func (r *Report) fleetMonitoredRows(add func(sec, name, value, note string), cost, perMin float64) {
+	s := r.Steady
+	add("monitored", "cluster CPU attributable to the collector", fmt.Sprintf("%.3f cores", cost),
+		fmt.Sprintf("window rate minus the load-only rate (%.3f cores) measured before start", r.IdleCPU))
+	if r.Servers > 0 && perMin > 0 {
+		add("monitored", "… per server", fmt.Sprintf("%.1f ms CPU per minute", cost*60*1000/float64(r.Servers)), "")
+		exec := (s.After.RoleExecMs - s.Before.RoleExecMs) / perMin / float64(r.Servers)
+		add("monitored", "execution time of its queries per server", fmt.Sprintf("%.1f ms per minute", exec),
+			fmt.Sprintf("pg_stat_statements, role %s (%d calls in window)", MonitorRole, s.After.RoleCalls-s.Before.RoleCalls))
+		add("monitored", "sessions held per server", fmt.Sprintf("%.2f", float64(s.After.CollectorSessions)/float64(r.Servers)),
+			fmt.Sprintf("%d backends with application_name=pgcollector", s.After.CollectorSessions))
+		add("monitored", "new sessions per server per minute", fmt.Sprintf("%.2f", float64(s.After.SessionsOpened-s.Before.SessionsOpened)/perMin/float64(r.Servers)),
+			"pg_stat_database.sessions over all clusters")
+	}
+}

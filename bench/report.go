@@ -36,6 +36,12 @@ type Report struct {
 	// alone on one fleet cluster before the collector started.
 	ProbeCosts ProbeCosts
 
+	// Scales are the fleet sizes collected from the simulator; Steady
+	// is the first of them.
+	Scales            []ScaleStep
+	Versions          string  // majors of the real clusters, "14, 15, …"
+	CPUProfileLargest Profile // the collector at the largest fleet
+
 	GoBench    []string
 	CPUProfile Profile
 	HeapProf   Profile
@@ -123,24 +129,22 @@ func (r *Report) rows() []row {
 	add("fleet", "buffer growth", fmt.Sprintf("%.1f MB/s", s.BufferBytesPerS/(1<<20)), "PGC_BATCHES stored bytes (acknowledged batches are kept for replay)")
 
 	cost := r.monitoredCost()
-	add("monitored", "cluster CPU attributable to the collector", fmt.Sprintf("%.3f cores", cost),
-		fmt.Sprintf("window rate minus the load-only rate (%.3f cores) measured before start", r.IdleCPU))
-	if r.Servers > 0 && perMin > 0 {
-		add("monitored", "… per server", fmt.Sprintf("%.1f ms CPU per minute", cost*60*1000/float64(r.Servers)), "")
-		exec := (s.After.RoleExecMs - s.Before.RoleExecMs) / perMin / float64(r.Servers)
-		add("monitored", "execution time of its queries per server", fmt.Sprintf("%.1f ms per minute", exec),
-			fmt.Sprintf("pg_stat_statements, role %s (%d calls in window)", MonitorRole, s.After.RoleCalls-s.Before.RoleCalls))
-		add("monitored", "sessions held per server", fmt.Sprintf("%.2f", float64(s.After.CollectorSessions)/float64(r.Servers)),
-			fmt.Sprintf("%d backends with application_name=pgcollector", s.After.CollectorSessions))
-		add("monitored", "new sessions per server per minute", fmt.Sprintf("%.2f", float64(s.After.SessionsOpened-s.Before.SessionsOpened)/perMin/float64(r.Servers)),
-			"pg_stat_database.sessions over all clusters")
+	if len(r.Scales) > 0 {
+		// The fleet is simulated: the real clusters only serve the
+		// simulator's recordings, so their CPU in the window says nothing
+		// about a monitored server. The cost on one real server is the
+		// "measured alone" figure below.
+		add("monitored", "real clusters' CPU in the window beyond the load", fmt.Sprintf("%.3f cores", cost),
+			fmt.Sprintf("the simulator's recordings only (load-only rate %.3f cores measured before start); not a monitored-side cost", r.IdleCPU))
+	} else {
+		r.fleetMonitoredRows(add, cost, perMin)
 	}
 	r.aloneRows(add)
 	if s.After.ReclaimCPU > 0 {
 		add("monitored", "kernel memory reclaim (kswapd, kdamond)", fmt.Sprintf("%.2f cores", (s.After.ReclaimCPU-s.Before.ReclaimCPU).Seconds()/win.Seconds()),
 			"machine-wide over the window: part of what holding the simulated servers' sessions costs this machine")
 	}
-	add("monitored", "machine memory available, lowest in window", mb(s.MinMemAvailable), "MemAvailable: the sessions held on the clusters cost memory")
+	add("monitored", "machine memory available, lowest in window", mb(s.MinMemAvailable), "MemAvailable, machine-wide")
 	add("monitored", "pg_stat_statements entries of the role", fmt.Sprintf("%d of %d", s.After.RoleEntries, s.After.Entries),
 		fmt.Sprintf("%d of them COPY (SELECT …) statements", s.After.RoleCopyEntries))
 

@@ -17,6 +17,7 @@ type SteadyOptions struct {
 	Window               time.Duration
 	Settle               time.Duration             // wait after the window for its last batches to commit
 	Profile              func(ctx context.Context) // run during the window (CPU profile), may be nil
+	OnStart, OnEnd       func()                    // called as the window begins and ends, may be nil
 }
 
 // Steady is what a steady-state window measured.
@@ -120,6 +121,9 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		return s, err
 	}
 	psum0, pcount0, pok := probeTimes(ctx, c)
+	if o.OnStart != nil {
+		o.OnStart()
+	}
 	s.Start = time.Now()
 	profiled := make(chan struct{})
 	go func() {
@@ -154,6 +158,9 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		}
 	}
 	s.End = time.Now()
+	if o.OnEnd != nil {
+		o.OnEnd()
+	}
 	cpu1, err := ProcessCPU(pid)
 	if err != nil {
 		return s, err

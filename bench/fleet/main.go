@@ -1,20 +1,26 @@
-// Command fleet is `make bench`: it simulates a fleet of monitored servers
-// on a few local PostgreSQL clusters, runs the real `pgcollector run`
-// binary against them and measures it (rows/s, CPU per stored row, peak
-// RSS, ingest lag, stale jobs, cost on the monitored clusters, backlog
-// drain after a datastore outage), compares the sink with a plain COPY of
-// the same rows and the collector with a plain "query, decode, re-encode,
-// insert" loop, runs the Go benchmarks of the hot spots, prints a table
-// and writes BENCH.md. Its last line is the one-line summary.
+// Command fleet is `make bench`: it starts one real PostgreSQL cluster per
+// major (14–18) and the datastore, measures each probe's cost on a real
+// cluster, then runs the real `pgcollector run` binary against fleets of
+// 1,000, 5,000 and 10,000 servers simulated on the wire protocol
+// (bench/fleetsim, answering from recordings of those clusters) and
+// measures it (slots due vs sampled, rows/s, CPU per stored row, peak RSS,
+// ingest lag, backlog drain after a datastore outage, the ceiling), and the
+// simulator's own CPU apart; it compares the sink with a plain COPY of the
+// same rows and the collector with a plain "query, decode, re-encode,
+// insert" loop, runs the Go benchmarks of the hot spots, prints a table and
+// writes BENCH.md. Its last line is the one-line summary.
 //
-// BENCH_SHORT=1 runs a smaller fleet with compressed intervals in under
-// four minutes. BENCH_SERVERS, BENCH_FACTOR, BENCH_CLUSTERS, BENCH_WINDOW
-// and BENCH_OUTAGE resize a run; BENCH_MEMORY_LIMIT sets the collector's
-// PGC_MEMORY_LIMIT (default 160MiB, empty: the product default); BENCH_SKIP=gobench,sink,baseline,drain
+// BENCH_SHORT=1 runs 200 and 1,000 servers with compressed intervals in
+// about five minutes. BENCH_SCALES (e.g. 1000,2000), BENCH_FACTOR,
+// BENCH_WINDOW and BENCH_OUTAGE resize a run; BENCH_MEMORY_LIMIT sets the
+// collector's PGC_MEMORY_LIMIT for fleets up to 1,000 servers (default
+// 160MiB, empty: the product default); BENCH_SKIP=gobench,sink,baseline,drain
 // leaves phases out; BENCH_OUT keeps profiles and logs in a directory of
 // your choice (default: a new directory under $TMPDIR); BENCH_OVERLAY adds
 // a `go build -overlay` file to the collector's build, to measure a patch
-// without changing the tree.
+// without changing the tree. `fleet fleetsim <config.json>` is the
+// simulator's process, `fleet render <report.json>` writes BENCH.md again
+// from a saved run.
 package main
 
 import (
@@ -40,6 +46,13 @@ func main() {
 		}
 		return
 	}
+	if len(os.Args) == 3 && os.Args[1] == "fleetsim" {
+		if err := simChild(os.Args[2]); err != nil {
+			fmt.Fprintln(os.Stderr, "fleetsim:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) == 3 && os.Args[1] == "render" {
 		// Renders a saved report.json again, e.g. after the wording of
 		// BENCH.md changed, without measuring anything.
@@ -61,7 +74,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	for _, k := range []string{"BENCH_SERVERS", "BENCH_FACTOR", "BENCH_CLUSTERS", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY", "BENCH_MEMORY_LIMIT"} {
+	for _, k := range []string{"BENCH_SCALES", "BENCH_FACTOR", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY", "BENCH_MEMORY_LIMIT"} {
 		if v := os.Getenv(k); v != "" {
 			cmd = k + "=" + v + " " + cmd
 		}

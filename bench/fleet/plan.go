@@ -16,8 +16,15 @@ import (
 // and rows per second of 500 servers in a fraction of the time.
 type plan struct {
 	Servers, Clusters, Factor int
-	Content                   bench.Content
-	LoadRate                  float64 // load statements per second over the fleet
+	// Scales are the fleet sizes collected from the simulator, in
+	// order; the first gets the profile, the drain and the goals.
+	Scales                         []int
+	Versions                       []int // majors of the real clusters behind the simulator
+	ScaleMinWarmup, ScaleMaxWarmup time.Duration
+	ScaleWindow                    time.Duration
+	Recheck                        time.Duration // the simulator's second recording, which finds the counters
+	Content                        bench.Content
+	LoadRate                       float64 // load statements per second over the fleet
 
 	SinkRows, SinkRounds int
 	GoBenchtime          string
@@ -44,7 +51,12 @@ func fullPlan() plan {
 		// sees the collector's sessions of all the others in
 		// pg_stat_activity, so fewer servers per cluster keep those
 		// probes nearer the row counts of a real server.
-		Servers: 1000, Clusters: 10, Factor: 1,
+		Servers: 1000, Clusters: 5, Factor: 1,
+		Scales: []int{1000, 5000, 10000}, Versions: []int{14, 15, 16, 17, 18},
+		// The longer-interval probes catch their first slot up within
+		// at most five minutes of start: every window begins after that.
+		ScaleMinWarmup: 5*time.Minute + 30*time.Second, ScaleMaxWarmup: 6 * time.Minute, ScaleWindow: 3 * time.Minute,
+		Recheck:  60 * time.Second,
 		Content:  bench.Content{AppDatabases: 2, Tables: 300, Functions: 20},
 		LoadRate: 50,
 		SinkRows: 1_000_000, SinkRounds: 2, GoBenchtime: "1s",
@@ -54,10 +66,10 @@ func fullPlan() plan {
 		// (connection, probe) catches its current slot up within half an
 		// interval, at most five minutes: the window waits for that to
 		// settle.
-		MinWarmup: 6 * time.Minute, MaxWarmup: 10 * time.Minute,
+		MinWarmup: 5*time.Minute + 30*time.Second, MaxWarmup: 7 * time.Minute,
 		// One window covers a whole cycle of the 300 s probes, which
 		// carry most rows; probe offsets spread every probe's runs evenly.
-		Window: 5 * time.Minute, Settle: 5 * time.Second,
+		Window: 4 * time.Minute, Settle: 5 * time.Second,
 		ProfileFor: 30 * time.Second,
 		Outage:     2 * time.Minute, MaxDrain: 10 * time.Minute,
 		// The goal is 200 MB of RSS for 1,000 servers; the soft limit is
@@ -70,7 +82,10 @@ func fullPlan() plan {
 
 func shortPlan() plan {
 	return plan{
-		Servers: 50, Clusters: 3, Factor: 10,
+		Servers: 200, Clusters: 5, Factor: 10,
+		Scales: []int{200, 1000}, Versions: []int{14, 15, 16, 17, 18},
+		ScaleMinWarmup: 20 * time.Second, ScaleMaxWarmup: 40 * time.Second, ScaleWindow: 30 * time.Second,
+		Recheck:  10 * time.Second,
 		Content:  bench.Content{AppDatabases: 2, Tables: 150, Functions: 10},
 		LoadRate: 50,
 		SinkRows: 150_000, SinkRounds: 1, GoBenchtime: "100ms",
@@ -84,10 +99,21 @@ func shortPlan() plan {
 	}
 }
 
-// overrides applies BENCH_SERVERS, BENCH_FACTOR, BENCH_WINDOW and
+// overrides applies BENCH_SCALES, BENCH_FACTOR, BENCH_WINDOW and
 // BENCH_OUTAGE, for runs sized by hand.
 func (p *plan) overrides() error {
-	ints := map[string]*int{"BENCH_SERVERS": &p.Servers, "BENCH_FACTOR": &p.Factor, "BENCH_CLUSTERS": &p.Clusters}
+	if v := os.Getenv("BENCH_SCALES"); v != "" {
+		p.Scales = nil
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 1 {
+				return fmt.Errorf("BENCH_SCALES: want fleet sizes such as 1000,5000, got %q", v)
+			}
+			p.Scales = append(p.Scales, n)
+		}
+		p.Servers = p.Scales[0]
+	}
+	ints := map[string]*int{"BENCH_FACTOR": &p.Factor}
 	for k, dst := range ints {
 		if v := os.Getenv(k); v != "" {
 			n, err := strconv.Atoi(v)
@@ -121,4 +147,21 @@ func (p *plan) overrides() error {
 		}
 	}
 	return nil
+}
+
+// settingsFor is the collector's settings for a fleet of n servers. Up to
+// 1,000 servers the memory limit of the 200 MB goal; above, the product
+// default. Above 4,000 servers the sessions to a server's other databases
+// close after their burst (PGC_MONITORED_OTHER_DB_IDLE_TIMEOUT), since
+// three held sessions per server would pass the 20,000 open files a
+// process may have here.
+func (p plan) settingsFor(n int) []string {
+	var extra []string
+	if p.MemoryLimit != "" && n <= 1000 {
+		extra = append(extra, "PGC_MEMORY_LIMIT="+p.MemoryLimit)
+	}
+	if n > 4000 {
+		extra = append(extra, "PGC_MONITORED_OTHER_DB_IDLE_TIMEOUT=20s")
+	}
+	return extra
 }

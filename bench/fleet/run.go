@@ -45,7 +45,7 @@ func run(ctx context.Context, p plan, short bool, command string) (*bench.Report
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		fleet, err = bench.StartFleet(gctx, bench.FleetOptions{Clusters: p.Clusters, Content: p.Content,
-			MaxConnections: 100 + 6*p.Servers/p.Clusters, Nice: bench.MonitoredNice})
+			MaxConnections: 700, Nice: bench.MonitoredNice, Versions: p.Versions})
 		return err
 	})
 	g.Go(func() (err error) { bin, err = bench.BuildCollector(gctx, out); return err })
@@ -56,6 +56,12 @@ func run(ctx context.Context, p plan, short bool, command string) (*bench.Report
 		return r, err
 	}
 	defer fleet.Close()
+	for i, c := range fleet.Clusters {
+		if i > 0 {
+			r.Versions += ", "
+		}
+		r.Versions += fmt.Sprint(c.Major)
+	}
 	r.Machine.Postgres = fmt.Sprintf("%d.%d", fleet.Datastore.Version/10000, fleet.Datastore.Version%10000)
 
 	var errs []error

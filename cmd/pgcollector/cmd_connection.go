@@ -106,6 +106,11 @@ func readPassword(cmd, from string, r io.Reader) (string, error) {
 // flags, in any order (the flag package alone stops at the first
 // non-flag), then loads the settings.
 func parseRef(c *command, args []string, configPath string) (string, error) {
+	return parseOne(c, args, configPath, "connection id or name")
+}
+
+// parseOne is parseRef for any one positional argument, named what.
+func parseOne(c *command, args []string, configPath, what string) (string, error) {
 	var flags, refs []string
 	for rest := args; ; {
 		if err := c.fs.Parse(rest); err != nil {
@@ -122,7 +127,7 @@ func parseRef(c *command, args []string, configPath string) (string, error) {
 		rest = c.fs.Args()[1:]
 	}
 	if len(refs) != 1 || strings.TrimSpace(refs[0]) == "" {
-		return "", usagef("%s: give exactly one connection id or name", c.name)
+		return "", usagef("%s: give exactly one %s", c.name, what)
 	}
 	return refs[0], c.parse(flags, configPath, true)
 }

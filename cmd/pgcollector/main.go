@@ -48,6 +48,7 @@ commands:
                                               users of the REST API and MCP endpoint
   token create --user NAME --name LABEL [--expires D] | list [--user NAME] | revoke ID
                                               API tokens (printed once, stored hashed)
+  audit [--limit N] [--json]                  who changed what, newest first (API, MCP and CLI)
   status [--json]                             per connection and probe: freshness, errors; buffer backlog
                                               (exits 1 when something is unhealthy)
   replay --since DURATION [--until TIME] [--probe NAME] [--connection ID|NAME] [--force]
@@ -116,6 +117,8 @@ func dispatch(args []string, e env) error {
 		return cmdUser(rest, configPath, e)
 	case "token":
 		return cmdToken(rest, configPath, e)
+	case "audit":
+		return cmdAudit(rest, configPath, e)
 	case "status":
 		return cmdStatus(rest, configPath, e)
 	case "replay":

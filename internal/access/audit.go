@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/pgcollector/pgcollector/internal/catalog"
 )
 
@@ -55,3 +57,20 @@ func ListAudit(ctx context.Context, q catalog.Querier, limit int) ([]AuditEntry,
 	}
 	return out, rows.Err()
 }
+
+// Audited runs fn and records its audit row in one transaction: the CLI's
+// changes are audited like the API's. fn returns the target it changed
+// (e.g. "connection:7"); details must hold no secret.
+func Audited(ctx context.Context, db DB, actor, action string, details map[string]any,
+	fn func(tx pgx.Tx) (target string, err error)) error {
+	return inTx(ctx, db, func(tx pgx.Tx) error {
+		target, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, actor, action, target, details)
+	})
+}
+
+// ConnectionTarget is how a connection is named in the audit log.
+func ConnectionTarget(id int64) string { return target(id) }

@@ -233,4 +233,3 @@ func flagsGiven(c *command) []string {
 	})
 	return names
 }
-

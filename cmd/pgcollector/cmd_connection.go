@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pgcollector/pgcollector/internal/access"
 	"github.com/pgcollector/pgcollector/internal/catalog"
 )
 
@@ -106,6 +108,11 @@ func readPassword(cmd, from string, r io.Reader) (string, error) {
 // flags, in any order (the flag package alone stops at the first
 // non-flag), then loads the settings.
 func parseRef(c *command, args []string, configPath string) (string, error) {
+	return parseOne(c, args, configPath, "connection id or name")
+}
+
+// parseOne is parseRef for any one positional argument, named what.
+func parseOne(c *command, args []string, configPath, what string) (string, error) {
 	var flags, refs []string
 	for rest := args; ; {
 		if err := c.fs.Parse(rest); err != nil {
@@ -122,7 +129,7 @@ func parseRef(c *command, args []string, configPath string) (string, error) {
 		rest = c.fs.Args()[1:]
 	}
 	if len(refs) != 1 || strings.TrimSpace(refs[0]) == "" {
-		return "", usagef("%s: give exactly one connection id or name", c.name)
+		return "", usagef("%s: give exactly one %s", c.name, what)
 	}
 	return refs[0], c.parse(flags, configPath, true)
 }
@@ -170,7 +177,10 @@ func connectionRemove(args []string, configPath string, e env) error {
 		if err != nil {
 			return err
 		}
-		if err := catalog.RemoveConnection(ctx, pool, conn.ID); err != nil {
+		err = access.Audited(ctx, pool, cliActor(), "connection.delete", nil, func(tx pgx.Tx) (string, error) {
+			return access.ConnectionTarget(conn.ID), catalog.RemoveConnection(ctx, tx, conn.ID)
+		})
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "removed connection %d (%s)\n", conn.ID, conn.Name)
@@ -193,10 +203,33 @@ func connectionSetMonitored(args []string, configPath string, e env, on bool) er
 		if err != nil {
 			return err
 		}
-		if err := catalog.UpdateConnection(ctx, pool, conn.ID, catalog.ConnectionUpdate{Monitored: &on}); err != nil {
+		err = access.Audited(ctx, pool, cliActor(), "connection."+verb, nil, func(tx pgx.Tx) (string, error) {
+			return access.ConnectionTarget(conn.ID), catalog.UpdateConnection(ctx, tx, conn.ID, catalog.ConnectionUpdate{Monitored: &on})
+		})
+		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "connection %d (%s) %sd\n", conn.ID, conn.Name, verb)
 		return nil
 	})
+}
+
+// flagsGiven names the flags given on the command line, for the audit
+// log: which fields changed, never their values.
+func flagsGiven(c *command) []string {
+	settings := map[string]bool{}
+	for _, st := range c.loader.Settings() {
+		settings[st.Flag()] = true
+	}
+	names := []string{}
+	c.fs.Visit(func(f *flag.Flag) {
+		switch {
+		case settings[f.Name], f.Name == "config":
+		case f.Name == "password-stdin" || f.Name == "password-file":
+			names = append(names, "password")
+		default:
+			names = append(names, f.Name)
+		}
+	})
+	return names
 }

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/pgcollector/pgcollector/internal/access"
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/secret"
 )
@@ -93,7 +95,13 @@ func connectionAdd(args []string, configPath string, e env) error {
 		return err
 	}
 	return withDatastore(c, func(ctx context.Context, pool *pgxpool.Pool) error {
-		id, err := catalog.AddConnection(ctx, pool, conn)
+		var id int64
+		err := access.Audited(ctx, pool, cliActor(), "connection.create", map[string]any{"fields": flagsGiven(c)},
+			func(tx pgx.Tx) (string, error) {
+				var err error
+				id, err = catalog.AddConnection(ctx, tx, conn)
+				return access.ConnectionTarget(id), err
+			})
 		if err != nil {
 			return storeError(c, conn.Name, err)
 		}
@@ -156,7 +164,11 @@ func connectionUpdate(args []string, configPath string, e env) error {
 		if err := validateConnection(c.name, merge(cur, u)); err != nil {
 			return err
 		}
-		if err := catalog.UpdateConnection(ctx, pool, cur.ID, u); err != nil {
+		err = access.Audited(ctx, pool, cliActor(), "connection.update", map[string]any{"fields": flagsGiven(c)},
+			func(tx pgx.Tx) (string, error) {
+				return access.ConnectionTarget(cur.ID), catalog.UpdateConnection(ctx, tx, cur.ID, u)
+			})
+		if err != nil {
 			return storeError(c, deref(u.Name, cur.Name), err)
 		}
 		fmt.Fprintf(e.stdout, "updated connection %d (%s)\n", cur.ID, deref(u.Name, cur.Name))

@@ -7,6 +7,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/pgcollector/pgcollector/internal/access"
 	"github.com/pgcollector/pgcollector/internal/catalog"
 )
 
@@ -97,7 +100,9 @@ func probeSet(args []string, configPath string, e env) error {
 	defer pool.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := catalog.SetProbe(ctx, pool, name, ch); err != nil {
+	err = access.Audited(ctx, pool, cliActor(), "probe.set", map[string]any{"fields": flagsGiven(c)},
+		func(tx pgx.Tx) (string, error) { return "probe:" + name, catalog.SetProbe(ctx, tx, name, ch) })
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "probe %s updated\n", name)

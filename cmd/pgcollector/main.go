@@ -44,6 +44,11 @@ commands:
   connection add|list|show|update|remove|enable|disable
                                               manage monitored servers
   probe list|set NAME [--interval D] [--retention-days N] [--enabled BOOL]
+  user add NAME [--admin] | list | disable NAME
+                                              users of the REST API and MCP endpoint
+  token create --user NAME --name LABEL [--expires D] | list [--user NAME] | revoke ID
+                                              API tokens (printed once, stored hashed)
+  audit [--limit N] [--json]                  who changed what, newest first (API, MCP and CLI)
   status [--json]                             per connection and probe: freshness, errors; buffer backlog
                                               (exits 1 when something is unhealthy)
   replay --since DURATION [--until TIME] [--probe NAME] [--connection ID|NAME] [--force]
@@ -108,6 +113,12 @@ func dispatch(args []string, e env) error {
 		return cmdConnection(rest, configPath, e)
 	case "probe":
 		return cmdProbe(rest, configPath, e)
+	case "user":
+		return cmdUser(rest, configPath, e)
+	case "token":
+		return cmdToken(rest, configPath, e)
+	case "audit":
+		return cmdAudit(rest, configPath, e)
 	case "status":
 		return cmdStatus(rest, configPath, e)
 	case "replay":

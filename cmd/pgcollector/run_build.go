@@ -37,6 +37,12 @@ func buildRunners(s settings, stages map[string]bool, cache *catalog.Cache, pool
 		if err != nil {
 			return nil, err
 		}
+		if err := hs.UseTLS(s.Core.HTTPTLSCert, s.Core.HTTPTLSKey); err != nil {
+			return nil, err
+		}
+		if err := mountAPI(hs, s, pool, box, log); err != nil {
+			return nil, err
+		}
 		runs = append(runs, hs.Run)
 	}
 	if stages["scheduler"] {

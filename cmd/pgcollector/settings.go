@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/api"
 	"github.com/pgcollector/pgcollector/internal/config"
 	"github.com/pgcollector/pgcollector/internal/monpool"
 	"github.com/pgcollector/pgcollector/retention"
@@ -20,6 +21,8 @@ type core struct {
 	DatastorePoolMaxConns int           `envconfig:"DATASTORE_POOL_MAX_CONNS" default:"25" desc:"datastore pool size"`
 	CatalogRefresh        time.Duration `envconfig:"CATALOG_REFRESH" default:"30s" desc:"how often connections and probe settings are re-read from the datastore"`
 	HTTPAddr              string        `envconfig:"HTTP_ADDR" default:"127.0.0.1:9187" desc:"address of /metrics, /healthz and /readyz (empty disables)"`
+	HTTPTLSCert           string        `envconfig:"HTTP_TLS_CERT" default:"" desc:"certificate file (PEM) for HTTPS on PGC_HTTP_ADDR; with PGC_HTTP_TLS_KEY"`
+	HTTPTLSKey            string        `envconfig:"HTTP_TLS_KEY" default:"" desc:"private key file (PEM) of PGC_HTTP_TLS_CERT"`
 	LogLevel              string        `envconfig:"LOG_LEVEL" default:"info" desc:"log level: debug, info, warn, error"`
 	LogFormat             string        `envconfig:"LOG_FORMAT" default:"text" desc:"log format: text or json"`
 	MemoryLimit           bus.ByteSize  `envconfig:"MEMORY_LIMIT" default:"0" desc:"soft memory limit of the process (the garbage collector works harder near it); 0: GOMEMLIMIT, else 90% of a cgroup limit, else none"`
@@ -35,10 +38,11 @@ type settings struct {
 	Sink      sink.Config
 	Ticker    scheduler.TickerConfig
 	Retention retention.Config
+	API       api.Config
 }
 
 func (s *settings) targets() []any {
-	return []any{&s.Core, &s.Bus, &s.Pool, &s.Scheduler, &s.Fetcher, &s.Sink, &s.Ticker, &s.Retention}
+	return []any{&s.Core, &s.Bus, &s.Pool, &s.Scheduler, &s.Fetcher, &s.Sink, &s.Ticker, &s.Retention, &s.API}
 }
 
 // validate checks what every command needs; needDatastore adds the
@@ -66,7 +70,7 @@ func (s *settings) validate(needDatastore bool) error {
 	case !oneOf(strings.ToLower(c.LogFormat), "text", "json"):
 		return config.Errorf("PGC_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
 	}
-	for _, v := range []interface{ Validate() error }{s.Bus, s.Pool, s.Fetcher, s.Sink, s.Ticker, s.Retention} {
+	for _, v := range []interface{ Validate() error }{s.Bus, s.Pool, s.Fetcher, s.Sink, s.Ticker, s.Retention, s.API} {
 		if err := v.Validate(); err != nil {
 			return asConfigError(err)
 		}

@@ -2,6 +2,7 @@ package obs
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -39,6 +40,17 @@ type Server struct {
 	db   Datastore
 	bus  Bus
 	log  *slog.Logger
+
+	mounts  []mount
+	tlsCert string
+	tlsKey  string
+}
+
+// mount is a handler another package serves on this server (the REST API,
+// the MCP endpoint): one listener, one TLS setting, one port to open.
+type mount struct {
+	pattern string
+	h       http.Handler
 }
 
 // NewServer checks addr (host:port) and registers the buffer backlog on
@@ -71,9 +83,35 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/fleet", s.apiFleet)
 	mux.HandleFunc("GET /api/backlog", s.apiBacklog)
 	mux.HandleFunc("GET /api/series", s.apiSeries)
+	for _, m := range s.mounts {
+		mux.Handle(m.pattern, m.h)
+	}
 	mux.Handle("GET /static/", staticHandler())
 	mux.HandleFunc("GET /{$}", servePage)
 	return mux
+}
+
+// Mount serves h under pattern (a net/http pattern such as "/api/v1/").
+// It must be called before Run.
+func (s *Server) Mount(pattern string, h http.Handler) {
+	s.mounts = append(s.mounts, mount{pattern: pattern, h: h})
+}
+
+// UseTLS serves HTTPS with the certificate and key files. Both are loaded
+// once here, so a bad file is a configuration error at start, not a
+// failure on the first request.
+func (s *Server) UseTLS(certFile, keyFile string) error {
+	if (certFile == "") != (keyFile == "") {
+		return config.Errorf("PGC_HTTP_TLS_CERT", "PGC_HTTP_TLS_CERT and PGC_HTTP_TLS_KEY must be set together")
+	}
+	if certFile == "" {
+		return nil
+	}
+	if _, err := tls.LoadX509KeyPair(certFile, keyFile); err != nil {
+		return config.Errorf("PGC_HTTP_TLS_CERT", "cannot load the certificate and key: %v", err)
+	}
+	s.tlsCert, s.tlsKey = certFile, keyFile
+	return nil
 }
 
 // Run listens on the address and serves until ctx is cancelled, then
@@ -115,7 +153,13 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	s.log.Info("HTTP server listening", "addr", l.Addr().String(),
 		"endpoints", "/metrics /healthz /readyz / /api/")
 	done := make(chan error, 1)
-	go func() { done <- hs.Serve(l) }()
+	go func() {
+		if s.tlsCert != "" {
+			done <- hs.ServeTLS(l, s.tlsCert, s.tlsKey)
+			return
+		}
+		done <- hs.Serve(l)
+	}()
 	select {
 	case err := <-done:
 		// Accepting failed for good; collection goes on without HTTP.

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"log/slog"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/pgcollector/pgcollector/internal/access"
+	"github.com/pgcollector/pgcollector/internal/api"
+	"github.com/pgcollector/pgcollector/internal/config"
+	"github.com/pgcollector/pgcollector/internal/obs"
+	"github.com/pgcollector/pgcollector/internal/secret"
+)
+
+// mountAPI serves the REST API on the HTTP server when PGC_API_ENABLED
+// is on. Tokens travel in clear without TLS, so serving the API on an
+// address other than loopback without a certificate is refused.
+func mountAPI(hs *obs.Server, s settings, pool *pgxpool.Pool, box *secret.Box, log *slog.Logger) error {
+	if !s.API.Enabled {
+		return nil
+	}
+	if s.Core.HTTPTLSCert == "" && !loopback(s.Core.HTTPAddr) && !s.API.AllowPlainHTTP {
+		return config.Errorf("PGC_API_ENABLED", "the API sends bearer tokens: set PGC_HTTP_TLS_CERT and PGC_HTTP_TLS_KEY, "+
+			"or bind PGC_HTTP_ADDR to loopback, or set PGC_API_ALLOW_PLAIN_HTTP=true behind a TLS proxy")
+	}
+	svc, err := access.NewService(pool, box)
+	if err != nil {
+		return err
+	}
+	a, err := api.New(s.API, svc, log.With("component", "api"))
+	if err != nil {
+		return err
+	}
+	hs.Mount(api.Prefix, a.Handler())
+	return nil
+}
+
+// loopback reports whether addr (host:port) listens only on this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

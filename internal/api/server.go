@@ -61,8 +61,6 @@ func (a *API) Handler() http.Handler {
 	return mux
 }
 
-type principalKey struct{}
-
 // authenticated checks the bearer token, the token's rate and the body
 // size before h runs.
 func (a *API) authenticated(h func(w http.ResponseWriter, r *http.Request, p access.Principal)) http.Handler {

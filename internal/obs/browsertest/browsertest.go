@@ -143,3 +143,16 @@ func tail(s string, n int) string {
 	}
 	return s[len(s)-n:]
 }
+
+// Colours counts the distinct colours inside r of img: a drawn table or
+// form has dozens (text is anti-aliased), an empty box one or two.
+func Colours(img image.Image, r image.Rectangle) int {
+	seen := map[[3]uint32]bool{}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{cr >> 8, cg >> 8, cb >> 8}] = true
+		}
+	}
+	return len(seen)
+}

@@ -159,6 +159,8 @@ function closeForm() {
   form.reset(); // the password typed leaves the page with it
   clearErrors(form);
   form.hidden = true;
+  byId("form-title").textContent = "Add connection"; // no name stays for the next user of the tab
+  form.elements.password.placeholder = "";
   byId("add").hidden = false;
   editing = null;
 }

@@ -152,7 +152,7 @@ func TestDocumentedCommandsExist(t *testing.T) {
 func subcommand(args []string) string {
 	first := func(w string) string { a, _, _ := strings.Cut(w, "|"); return a }
 	sub := first(args[0])
-	if (sub == "connection" || sub == "probe") && len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+	if slices.Contains([]string{"connection", "probe", "user", "token"}, sub) && len(args) > 1 && !strings.HasPrefix(args[1], "-") {
 		sub += " " + first(args[1])
 	}
 	return sub

@@ -113,6 +113,8 @@ func TestAcceptancePageManagesConnections(t *testing.T) {
 	require.Equal(t, "true", browsertest.Eval[string](t, b, `document.querySelector('#conn-form [name="port"]').getAttribute("aria-invalid")`))
 	require.Equal(t, mon.Port, e2e.Value[int](t, c, `SELECT port FROM public.connections WHERE id = $1`, id), "nothing changed")
 	require.Len(t, audits(), 2, "nothing audited")
+	b.Do(t, "show the form", chromedp.ScrollIntoView(chromedp.ID("conn-form")))
+	requirePanelDrawn(t, b, browsertest.RequirePage(t, b.Screenshot(t, t.TempDir(), "manage-error.png")))
 	b.Do(t, "cancel the form", chromedp.Click(chromedp.ID("cancel")))
 
 	monitored := func() bool {
@@ -127,8 +129,7 @@ func TestAcceptancePageManagesConnections(t *testing.T) {
 	require.Equal(t, []string{"user:alice connection.disable ", "user:alice connection.enable "}, audits()[2:])
 
 	b.Do(t, "show the panel", chromedp.ScrollIntoView(chromedp.ID("manage")))
-	img := browsertest.RequirePage(t, b.Screenshot(t, t.TempDir(), "manage.png"))
-	requirePanelDrawn(t, b, img)
+	requirePanelDrawn(t, b, browsertest.RequirePage(t, b.Screenshot(t, t.TempDir(), "manage.png")))
 
 	b.Do(t, "sign out", chromedp.Click(chromedp.ID("signout")))
 	b.WaitFor(t, "the sign-in form", `!document.getElementById("signin").hidden && sessionStorage.length === 0`)

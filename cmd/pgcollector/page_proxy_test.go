@@ -35,12 +35,12 @@ type recorder struct {
 func recordingProxy(t *testing.T, addr string) (string, *recorder) {
 	t.Helper()
 	rec := &recorder{}
-	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: addr})
-	direct := rp.Director
-	rp.Director = func(r *http.Request) {
-		direct(r)
-		r.Header.Del("Accept-Encoding") // bodies as the page reads them
-	}
+	target := &url.URL{Scheme: "http", Host: addr}
+	rp := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
+		r.SetURL(target)
+		r.Out.Host = r.In.Host
+		r.Out.Header.Del("Accept-Encoding") // bodies as the page reads them
+	}}
 	rp.ModifyResponse = func(resp *http.Response) error {
 		body, err := io.ReadAll(resp.Body)
 		resp.Body.Close()

@@ -85,7 +85,7 @@ function renderFleet(f) {
   document.getElementById("generated").textContent = "as of " + new Date(f.generated_at).toLocaleTimeString();
   const box = document.getElementById("fleet");
   if (!f.connections.length) {
-    box.replaceChildren(el("p", { class: "muted" }, "No connections yet: add one with pgcollector connection add."));
+    box.replaceChildren(el("p", { class: "muted" }, "No connections yet: add one with pgcollector connection add, or under Manage connections below."));
     return;
   }
   const probes = f.probes.filter((p) => p.enabled);

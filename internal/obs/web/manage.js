@@ -88,7 +88,12 @@ async function start() {
 
 async function list() {
   const box = byId("conn-list");
-  const r = await api("GET", "connections");
+  let r;
+  try {
+    r = await api("GET", "connections");
+  } catch (e) {
+    return box.replaceChildren(el("p", { class: "err" }, "API: " + e.message));
+  }
   if (!r) return;
   if (!r.ok) return box.replaceChildren(el("p", { class: "err" }, problem(r)));
   if (!r.data.length) return box.replaceChildren(el("p", { class: "muted" }, "You have no connections yet."));

@@ -27,7 +27,7 @@ import (
 // at the port field with nothing changed, and disables and enables it;
 // the datastore shows each change, owned by alice and audited. Bob, signed
 // in on the same tab after she signs out, sees none of it; his revoked
-// token signs the tab out. The canary is in no DOM, response, log or
+// token signs the tab out; an admin sees alice's with its owner. The canary is in no DOM, response, log or
 // audit row, and no token is in a URL or cookie.
 func TestAcceptancePageManagesConnections(t *testing.T) {
 	ctx := context.Background()
@@ -39,8 +39,10 @@ func TestAcceptancePageManagesConnections(t *testing.T) {
 	c.OnlyProbes(t, 2, "pg_connectivity", "pg_stat_database")
 	c.MustRun(t, "", "user", "add", "alice")
 	c.MustRun(t, "", "user", "add", "bob")
+	c.MustRun(t, "", "user", "add", "--admin", "ops")
 	alice := strings.TrimSpace(c.MustRun(t, "", "token", "create", "--user", "alice", "--name", "page"))
 	bob := strings.TrimSpace(c.MustRun(t, "", "token", "create", "--user", "bob", "--name", "page"))
+	ops := strings.TrimSpace(c.MustRun(t, "", "token", "create", "--user", "ops", "--name", "page"))
 	proc := c.Start(t)
 	require.Eventually(t, func() bool {
 		resp, err := http.Get("http://" + addr + "/healthz")
@@ -147,9 +149,15 @@ func TestAcceptancePageManagesConnections(t *testing.T) {
 	b.WaitFor(t, "signed out, token refused", `document.getElementById("manage-note").textContent.includes("refused the token") &&
 		!document.getElementById("signin").hidden && sessionStorage.length === 0`)
 
+	// An admin sees every connection, with its owner.
+	signIn(t, b, ops, "ops (admin: sees every connection)")
+	b.WaitFor(t, "alice's connection in the admin's list", row("page-mon")+` !== null && `+row("page-mon")+`.textContent.includes("alice")`)
+	b.Do(t, "sign out", chromedp.Click(chromedp.ID("signout")))
+	b.WaitFor(t, "the sign-in form", `!document.getElementById("signin").hidden && sessionStorage.length === 0`)
+
 	dom := browsertest.Eval[string](t, b, `document.documentElement.outerHTML +
 		[...document.querySelectorAll("input")].map((i) => i.value).join(" ")`)
-	secrets := []string{canary, strings.TrimPrefix(alice, "pgc_"), strings.TrimPrefix(bob, "pgc_")}
+	secrets := []string{canary, strings.TrimPrefix(alice, "pgc_"), strings.TrimPrefix(bob, "pgc_"), strings.TrimPrefix(ops, "pgc_")}
 	for _, s := range secrets {
 		require.NotContains(t, dom, s)
 		require.NotContains(t, proc.Output(), s)

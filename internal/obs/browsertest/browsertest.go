@@ -17,8 +17,12 @@ import (
 // Binary is where Debian's chromium package puts the browser.
 const Binary = "/usr/bin/chromium"
 
-// Window is the viewport of every run.
-const Window = "1280,900"
+// Window is the viewport of every run: width × height.
+const (
+	Window = "1280,900"
+	width  = 1280
+	height = 900
+)
 
 // budget is the virtual time the page gets to fetch its JSON and draw:
 // headless Chromium dumps or shoots once it has passed, and virtual time
@@ -95,8 +99,8 @@ func RequirePage(t testing.TB, path string) image.Image {
 	img, err := png.Decode(f)
 	require.NoError(t, err, "screenshot %s is not a PNG", path)
 	b := img.Bounds()
-	require.Equal(t, 1280, b.Dx(), "screenshot width")
-	require.Equal(t, 900, b.Dy(), "screenshot height")
+	require.Equal(t, width, b.Dx(), "screenshot width")
+	require.Equal(t, height, b.Dy(), "screenshot height")
 	bg := img.At(b.Min.X+b.Dx()/2, b.Max.Y-1)
 	colours := map[[3]uint32]bool{}
 	differ := 0

@@ -54,7 +54,7 @@ func Launch(t testing.TB) *Browser {
 	// here, or the timeout would end the browser (see chromedp.Run). A
 	// driven window's viewport is smaller than --window-size, so it is
 	// set to the window of Render: RequirePage holds for both.
-	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)), "start chromium")
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(width, height)), "start chromium")
 	b.ctx = ctx
 	return b
 }

@@ -27,8 +27,9 @@ import (
 // at the port field with nothing changed, and disables and enables it;
 // the datastore shows each change, owned by alice and audited. Bob, signed
 // in on the same tab after she signs out, sees none of it; his revoked
-// token signs the tab out; an admin sees alice's with its owner. The canary is in no DOM, response, log or
-// audit row, and no token is in a URL or cookie.
+// token signs the tab out; an admin sees alice's with its owner. The
+// canary is in no DOM, response, log or audit row, and no token is in a
+// URL or cookie.
 func TestAcceptancePageManagesConnections(t *testing.T) {
 	ctx := context.Background()
 	const canary = "page-Canary-5e71"

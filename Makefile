@@ -25,9 +25,11 @@ build:
 pgbin:
 	./scripts/fetch-pg.sh $(PG_MAJORS)
 
-# System packages the tests use: Debian's chromium for the web page test
-# (internal/obs). Installed only when missing and only as root; the test
-# itself installs nothing and fails with the reason when it is absent.
+# System packages the tests use: Debian's chromium for the web page tests
+# (internal/obs/browsertest: one-shot --dump-dom/--screenshot runs, and
+# chromedp driving it over DevTools, which needs the browser only, not
+# chromium-driver). Installed only when missing and only as root; the tests
+# themselves install nothing and fail with the reason when it is absent.
 deps:
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \

@@ -88,6 +88,8 @@ func TestAcceptanceObservability(t *testing.T) {
 		}
 		require.Contains(t, dom, `class="line"`, "at least one chart has a line")
 		require.Contains(t, dom, "PGC_BATCHES", "the backlog table")
+		require.Contains(t, dom, "The API is off on this collector", "the connections panel without the API")
+		require.Contains(t, dom, "PGC_API_ENABLED=true")
 		img := browsertest.RequirePage(t, shot)
 		require.Greater(t, browsertest.Colour(img, 0x2e, 0x9e, 0x44), 200, "green cells of fresh probes")
 	})

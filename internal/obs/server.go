@@ -33,7 +33,9 @@ type Bus interface {
 const listenRetry = 30 * time.Second
 
 // Server serves /metrics, /healthz, /readyz, the fleet page at / and its
-// JSON under /api/. It is read-only: nothing it serves changes anything.
+// JSON under /api/. Its own handlers are read-only; changes go through a
+// mounted handler (the REST API, which the page's connections panel
+// calls with the user's token).
 type Server struct {
 	addr string
 	m    *Metrics

@@ -1,8 +1,3 @@
-// Package browsertest drives Debian's headless Chromium for end-to-end
-// tests of the fleet page: a screenshot that must look like a page, and
-// the DOM after the page's script ran. It installs nothing: `make deps`
-// installs chromium, and a test on a machine without it fails with that
-// hint.
 package browsertest
 
 import (
@@ -22,31 +17,43 @@ import (
 // Binary is where Debian's chromium package puts the browser.
 const Binary = "/usr/bin/chromium"
 
-// Window is the viewport of every run.
-const Window = "1280,900"
+// Window is the viewport of every run: width × height.
+const (
+	Window = "1280,900"
+	width  = 1280
+	height = 900
+)
 
 // budget is the virtual time the page gets to fetch its JSON and draw:
 // headless Chromium dumps or shoots once it has passed, and virtual time
 // does not advance while requests are outstanding.
 const budget = "10000"
 
-// run starts Chromium once on url with the given mode flags and returns
-// its standard output. Every run has its own profile directory, so runs
-// share nothing and leave nothing behind.
-func run(t testing.TB, url string, mode ...string) []byte {
+// flags are the switches of every Chromium run, one-shot or driven:
+// headless, no sandbox (CI runs as root), nothing fetched from the
+// Internet (the machines are offline), and a profile directory of its
+// own, so runs share nothing and leave nothing behind.
+func flags(t testing.TB) []string {
 	t.Helper()
 	if _, err := os.Stat(Binary); err != nil {
 		t.Fatalf("browsertest: %s not found: run `make deps` (installs Debian's chromium package)", Binary)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	args := append([]string{
+	return []string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
 		"--disable-dev-shm-usage", "--hide-scrollbars",
 		"--user-data-dir=" + filepath.Join(t.TempDir(), "profile"),
-		"--window-size=" + Window, "--virtual-time-budget=" + budget,
-	}, mode...)
+		"--window-size=" + Window,
+	}
+}
+
+// run starts Chromium once on url with the given mode flags and returns
+// its standard output.
+func run(t testing.TB, url string, mode ...string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := append(append(flags(t), "--virtual-time-budget="+budget), mode...)
 	cmd := exec.CommandContext(ctx, Binary, append(args, url)...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -64,13 +71,21 @@ func Render(t testing.TB, url, dir, name string) (dom, screenshot string) {
 	t.Helper()
 	screenshot = filepath.Join(dir, name)
 	dom = string(run(t, url, "--dump-dom", "--screenshot="+screenshot))
-	if keep := os.Getenv("PGC_TEST_ARTIFACTS"); keep != "" {
-		b, err := os.ReadFile(screenshot)
-		require.NoError(t, err)
-		require.NoError(t, os.MkdirAll(keep, 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(keep, name), b, 0o644))
-	}
+	keep(t, screenshot)
 	return dom, screenshot
+}
+
+// keep copies a screenshot to PGC_TEST_ARTIFACTS when that is set.
+func keep(t testing.TB, screenshot string) {
+	t.Helper()
+	dir := os.Getenv("PGC_TEST_ARTIFACTS")
+	if dir == "" {
+		return
+	}
+	b, err := os.ReadFile(screenshot)
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, filepath.Base(screenshot)), b, 0o644))
 }
 
 // RequirePage checks that a screenshot is a rendered page: it decodes as
@@ -84,8 +99,8 @@ func RequirePage(t testing.TB, path string) image.Image {
 	img, err := png.Decode(f)
 	require.NoError(t, err, "screenshot %s is not a PNG", path)
 	b := img.Bounds()
-	require.Equal(t, 1280, b.Dx(), "screenshot width")
-	require.Equal(t, 900, b.Dy(), "screenshot height")
+	require.Equal(t, width, b.Dx(), "screenshot width")
+	require.Equal(t, height, b.Dy(), "screenshot height")
 	bg := img.At(b.Min.X+b.Dx()/2, b.Max.Y-1)
 	colours := map[[3]uint32]bool{}
 	differ := 0
@@ -131,4 +146,17 @@ func tail(s string, n int) string {
 		return s
 	}
 	return s[len(s)-n:]
+}
+
+// Colours counts the distinct colours inside r of img: a drawn table or
+// form has dozens (text is anti-aliased), an empty box one or two.
+func Colours(img image.Image, r image.Rectangle) int {
+	seen := map[[3]uint32]bool{}
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			cr, cg, cb, _ := img.At(x, y).RGBA()
+			seen[[3]uint32{cr >> 8, cg >> 8, cb >> 8}] = true
+		}
+	}
+	return len(seen)
 }

@@ -16,7 +16,9 @@ function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === undefined || v === null) continue;
-    if (k === "class") e.className = v; else e.setAttribute(k, v);
+    // style goes through the CSSOM: the page's Content-Security-Policy
+    // refuses style attributes.
+    if (k === "class") e.className = v; else if (k === "style") e.style.cssText = v; else e.setAttribute(k, v);
   }
   for (const c of children.flat()) {
     if (c === undefined || c === null) continue;
@@ -83,7 +85,7 @@ function renderFleet(f) {
   document.getElementById("generated").textContent = "as of " + new Date(f.generated_at).toLocaleTimeString();
   const box = document.getElementById("fleet");
   if (!f.connections.length) {
-    box.replaceChildren(el("p", { class: "muted" }, "No connections yet: add one with pgcollector connection add."));
+    box.replaceChildren(el("p", { class: "muted" }, "No connections yet: add one with pgcollector connection add, or under Manage connections below."));
     return;
   }
   const probes = f.probes.filter((p) => p.enabled);

@@ -32,13 +32,21 @@ type Bus interface {
 const listenRetry = 30 * time.Second
 
 // Server serves /metrics, /healthz, /readyz, the fleet page at / and its
-// JSON under /api/. It is read-only: nothing it serves changes anything.
+// JSON under /api/. What it serves itself is read-only; endpoints that
+// change things (the MCP endpoint) are mounted by cmd with Mount and do
+// their own authentication.
 type Server struct {
-	addr string
-	m    *Metrics
-	db   Datastore
-	bus  Bus
-	log  *slog.Logger
+	addr   string
+	m      *Metrics
+	db     Datastore
+	bus    Bus
+	log    *slog.Logger
+	mounts []mount
+}
+
+type mount struct {
+	pattern string
+	h       http.Handler
 }
 
 // NewServer checks addr (host:port) and registers the buffer backlog on
@@ -58,6 +66,12 @@ func NewServer(addr string, m *Metrics, db Datastore, b Bus, log *slog.Logger) (
 	return &Server{addr: addr, m: m, db: db, bus: b, log: log}, nil
 }
 
+// Mount adds a handler for pattern (a ServeMux pattern, e.g. "/mcp"),
+// for the packages obs must not import. Call it before Run or Serve.
+func (s *Server) Mount(pattern string, h http.Handler) {
+	s.mounts = append(s.mounts, mount{pattern: pattern, h: h})
+}
+
 // Handler is the server's routing, for Serve and for tests.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
@@ -73,6 +87,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/series", s.apiSeries)
 	mux.Handle("GET /static/", staticHandler())
 	mux.HandleFunc("GET /{$}", servePage)
+	for _, m := range s.mounts {
+		mux.Handle(m.pattern, m.h)
+	}
 	return mux
 }
 
@@ -112,8 +129,11 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	s.log.Info("HTTP server listening", "addr", l.Addr().String(),
-		"endpoints", "/metrics /healthz /readyz / /api/")
+	endpoints := "/metrics /healthz /readyz / /api/"
+	for _, m := range s.mounts {
+		endpoints += " " + m.pattern
+	}
+	s.log.Info("HTTP server listening", "addr", l.Addr().String(), "endpoints", endpoints)
 	done := make(chan error, 1)
 	go func() { done <- hs.Serve(l) }()
 	select {

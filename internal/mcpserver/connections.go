@@ -90,7 +90,6 @@ func (s *Server) addConnectionTools() {
 }
 
 func tuneConnection(sc *jsonschema.Schema) {
-	bound(sc, "port", 1, 65535, nil)
 	enum(sc, "sslmode", access.SSLModes)
 }
 

@@ -15,7 +15,7 @@ type idInput struct {
 // absent field is kept.
 type connectionFields struct {
 	Hostaddr      *string `json:"hostaddr,omitempty" jsonschema:"IP address to connect to instead of resolving host (host is still used for TLS verification)"`
-	Port          *int    `json:"port,omitempty" jsonschema:"TCP port of the server (default 5432)"`
+	Port          *int    `json:"port,omitempty" jsonschema:"TCP port of the server, 1-65535 (default 5432)"`
 	Database      *string `json:"database,omitempty" jsonschema:"database to connect to (default postgres); database-scoped probes also visit the others"`
 	Password      *string `json:"password,omitempty" jsonschema:"password of the monitoring role; stored encrypted and never returned (has_password tells whether one is stored). On update an empty string removes it"`
 	SSLMode       *string `json:"sslmode,omitempty" jsonschema:"libpq sslmode (default prefer)"`
@@ -49,5 +49,5 @@ func (f connectionFields) input(name, host, username *string) access.ConnectionI
 type readMetricsInput struct {
 	ConnectionID int64  `json:"connection_id" jsonschema:"the connection's id, from list_connections"`
 	Probe        string `json:"probe" jsonschema:"probe name, from list_probes (e.g. pg_stat_database)"`
-	Limit        int    `json:"limit,omitempty" jsonschema:"how many of the newest rows to return, newest first (default 50, at most 500)"`
+	Limit        *int   `json:"limit,omitempty" jsonschema:"how many of the newest rows to return, newest first (default 50, at most 500)"`
 }

@@ -55,7 +55,7 @@ func (s *Server) addMetricsTools() {
 			"first: limit rows (default %d, at most %d; a larger limit is refused). Use list_probes for names "+
 			"and columns.", DefaultRows, MaxRows),
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: boolPtr(false)}},
-		func(sc *jsonschema.Schema) { bound(sc, "limit", 1, MaxRows, DefaultRows) }, s.readMetrics)
+		func(sc *jsonschema.Schema) { setDefault(sc, "limit", DefaultRows) }, s.readMetrics)
 }
 
 func (s *Server) listProbes(ctx context.Context, _ access.Principal, _ noInput) (ProbeList, error) {
@@ -82,20 +82,20 @@ func (s *Server) listProbes(ctx context.Context, _ access.Principal, _ noInput) 
 }
 
 func (s *Server) readMetrics(ctx context.Context, p access.Principal, in readMetricsInput) (Metrics, error) {
-	// The schema bounds limit already; this holds if the schema is ever
-	// loosened, since the service's own bound is higher.
-	if in.Limit == 0 {
-		in.Limit = DefaultRows
+	// The service's own bound is higher: an assistant's is checked here.
+	limit := DefaultRows
+	if in.Limit != nil {
+		limit = *in.Limit
 	}
-	if in.Limit < 1 || in.Limit > MaxRows {
+	if limit < 1 || limit > MaxRows {
 		return Metrics{}, &access.ValidationError{Field: "limit",
-			Msg: fmt.Sprintf("must be 1..%d (default %d): ask for fewer rows", MaxRows, DefaultRows)}
+			Msg: fmt.Sprintf("must be between 1 and %d (default %d), got %d: ask for fewer rows", MaxRows, DefaultRows, limit)}
 	}
-	raw, err := s.svc.Samples(ctx, p, in.ConnectionID, in.Probe, in.Limit)
+	raw, err := s.svc.Samples(ctx, p, in.ConnectionID, in.Probe, limit)
 	if err != nil {
 		return Metrics{}, err
 	}
-	out := Metrics{ConnectionID: in.ConnectionID, Probe: in.Probe, Limit: in.Limit, Count: len(raw),
+	out := Metrics{ConnectionID: in.ConnectionID, Probe: in.Probe, Limit: limit, Count: len(raw),
 		Rows: make([]map[string]any, 0, len(raw))}
 	for _, r := range raw {
 		var row map[string]any

@@ -92,14 +92,12 @@ func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
 
-// bound sets a numeric property's range and, when def is non-nil, its
-// default (applied by the SDK before the handler runs).
-func bound(s *jsonschema.Schema, prop string, lo, hi float64, def any) {
-	p := s.Properties[prop]
-	p.Minimum, p.Maximum = &lo, &hi
-	if def != nil {
-		p.Default = mustJSON(def)
-	}
+// setDefault sets a property's default, which the SDK applies before the
+// handler runs. Ranges are not put in the schema: the SDK's messages for
+// them ("maximum: 501/1 is greater than 500.000000") are worse than the
+// handlers' own, and the descriptions state the ranges.
+func setDefault(s *jsonschema.Schema, prop string, def any) {
+	s.Properties[prop].Default = mustJSON(def)
 }
 
 // enum restricts a string property to values.

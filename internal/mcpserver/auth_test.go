@@ -73,7 +73,7 @@ func TestTokensAreChecked(t *testing.T) {
 			}
 		}
 		for name, tok := range map[string]string{"revoked": revoked, "expired": expired, "disabled user": disabled} {
-			_, err := r.connect(ctx, tok)
+			_, err := connect(ctx, r.url, tok)
 			require.Error(t, err, "%s: the SDK client must not get a session", name)
 		}
 

@@ -98,16 +98,16 @@ func (b bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 // of token.
 func (r *rig) client(t *testing.T, token string) *mcp.ClientSession {
 	t.Helper()
-	cs, err := r.connect(t.Context(), token)
+	cs, err := connect(t.Context(), r.url, token)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = cs.Close() })
 	return cs
 }
 
-func (r *rig) connect(ctx context.Context, token string) (*mcp.ClientSession, error) {
+func connect(ctx context.Context, url, token string) (*mcp.ClientSession, error) {
 	hc := &http.Client{Transport: bearer{token: token, next: http.DefaultTransport}, Timeout: 30 * time.Second}
 	cl := mcp.NewClient(&mcp.Implementation{Name: "mcpserver-test", Version: "1"}, nil)
-	return cl.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: r.url, HTTPClient: hc, MaxRetries: -1}, nil)
+	return cl.Connect(ctx, &mcp.StreamableClientTransport{Endpoint: url, HTTPClient: hc, MaxRetries: -1}, nil)
 }
 
 // result is one tool call as the client saw it: its error flag, its text
@@ -203,4 +203,13 @@ func (s *syncBuffer) String() string {
 
 func callParams(tool string, args map[string]any) *mcp.CallToolParams {
 	return &mcp.CallToolParams{Name: tool, Arguments: args}
+}
+
+func itoa(id int64) string { return fmt.Sprint(id) }
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
 }

@@ -19,8 +19,17 @@ const initialize = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"pro
 
 func post(t *testing.T, url, authorization string) (int, http.Header, string) {
 	t.Helper()
+	return postAs(t, url, "", authorization)
+}
+
+// postAs posts initialize with the given Host header ("" for the URL's).
+func postAs(t *testing.T, url, host, authorization string) (int, http.Header, string) {
+	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(initialize))
 	require.NoError(t, err)
+	if host != "" {
+		req.Host = host
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	if authorization != "" {
@@ -44,6 +53,9 @@ func TestTokensAreChecked(t *testing.T) {
 		code, _, body := post(t, r.url, "Bearer "+r.tokens["alice"])
 		require.Equal(t, http.StatusOK, code, body)
 		require.Contains(t, body, `"serverInfo"`)
+		// A reverse proxy on the same machine may forward the public Host.
+		code, _, body = postAs(t, r.url, "collector.example.com", "Bearer "+r.tokens["alice"])
+		require.Equal(t, http.StatusOK, code, body)
 
 		revoked := r.token(t, "alice", 0)
 		toks, err := access.ListTokens(ctx, r.pool, "alice")

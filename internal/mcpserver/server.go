@@ -50,9 +50,14 @@ func New(svc *access.Service, version string, log *slog.Logger) (*Server, error)
 // beyond the HTTP server itself, and every request is authenticated
 // afresh (401 before any MCP message is read).
 func (s *Server) Handler() http.Handler {
+	// The SDK's DNS-rebinding guard (403 for a loopback listener reached
+	// under another Host name) protects servers without authentication; a
+	// rebinding page cannot send our bearer token, and the guard would
+	// refuse every request a reverse proxy on the same machine forwards
+	// with the public Host header.
 	stream := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return s.mcp },
 		&mcp.StreamableHTTPOptions{Stateless: true, JSONResponse: true, Logger: quiet(s.log),
-			MaxRequestBodyBytes: maxBody})
+			MaxRequestBodyBytes: maxBody, DisableLocalhostProtection: true})
 	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := w.(*challenge); ok {
 			// Hand the SDK the real writer, with its Flusher.

@@ -21,7 +21,7 @@ type Connection struct {
 
 // Health is obs.ConnectionStatus without the fields ConnectionView has.
 type Health struct {
-	State           string            `json:"state" jsonschema:"worst state of its probes: ok, overdue, error, unavailable, disabled or not_monitored"`
+	State           string            `json:"state" jsonschema:"worst state of its probes: ok, pending (not yet run), late, error, overdue (nothing for two intervals), unavailable, disabled; not_monitored when switched off; unknown for one added a moment ago"`
 	Up              *bool             `json:"up,omitempty" jsonschema:"whether the server answered the last connectivity check"`
 	UpCheckedAt     *time.Time        `json:"up_checked_at,omitempty"`
 	UpError         string            `json:"up_error,omitempty" jsonschema:"why the last connectivity check failed"`

@@ -42,7 +42,7 @@ type rig struct {
 
 var dbSeq atomic.Int64
 
-func newRig(t *testing.T, c *pgtest.Cluster) *rig {
+func newRig(t testing.TB, c *pgtest.Cluster) *rig {
 	t.Helper()
 	ctx := t.Context()
 	db := fmt.Sprintf("mcp_%d_%d", time.Now().UnixNano()%1e9, dbSeq.Add(1))
@@ -75,7 +75,7 @@ func newRig(t *testing.T, c *pgtest.Cluster) *rig {
 	return r
 }
 
-func (r *rig) token(t *testing.T, user string, ttl time.Duration) string {
+func (r *rig) token(t testing.TB, user string, ttl time.Duration) string {
 	t.Helper()
 	plain, _, err := access.CreateToken(t.Context(), r.pool, "test", user, "mcp-test", ttl)
 	require.NoError(t, err)

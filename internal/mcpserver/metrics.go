@@ -1,6 +1,7 @@
 package mcpserver
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -52,10 +53,23 @@ func (s *Server) addMetricsTools() {
 		nil, s.listProbes)
 	addTool(s, &mcp.Tool{Name: "read_metrics", Title: "Read recent samples",
 		Description: fmt.Sprintf("Returns the newest samples one probe stored for one connection you own, newest "+
-			"first: limit rows (default %d, at most %d; a larger limit is refused). Use list_probes for names "+
-			"and columns.", DefaultRows, MaxRows),
+			"first: limit rows (default %d, at most %d; a larger limit is refused). The result is "+
+			"{connection_id, probe, limit, count, rows: [{column: value}]}, numbers exact. Use list_probes "+
+			"for names and columns.", DefaultRows, MaxRows),
 		Annotations: &mcp.ToolAnnotations{ReadOnlyHint: true, OpenWorldHint: boolPtr(false)}},
-		func(sc *jsonschema.Schema) { setDefault(sc, "limit", DefaultRows) }, s.readMetrics)
+		func(sc *jsonschema.Schema) { setDefault(sc, "limit", DefaultRows) }, s.readMetricsUntyped)
+}
+
+// readMetricsUntyped is read_metrics without an output schema, on
+// purpose: the SDK validates typed output by decoding it into float64s
+// and encoding it again, which rounds counters above 2^53 (WAL bytes,
+// xact_commit on busy servers). Unvalidated, the rows go out as stored.
+func (s *Server) readMetricsUntyped(ctx context.Context, p access.Principal, in readMetricsInput) (any, error) {
+	m, err := s.readMetrics(ctx, p, in)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func (s *Server) listProbes(ctx context.Context, _ access.Principal, _ noInput) (ProbeList, error) {
@@ -98,8 +112,12 @@ func (s *Server) readMetrics(ctx context.Context, p access.Principal, in readMet
 	out := Metrics{ConnectionID: in.ConnectionID, Probe: in.Probe, Limit: limit, Count: len(raw),
 		Rows: make([]map[string]any, 0, len(raw))}
 	for _, r := range raw {
+		// UseNumber keeps bigint counters and numeric byte counts exact:
+		// float64 would round them above 2^53.
+		dec := json.NewDecoder(bytes.NewReader(r))
+		dec.UseNumber()
 		var row map[string]any
-		if err := json.Unmarshal(r, &row); err != nil {
+		if err := dec.Decode(&row); err != nil {
 			return Metrics{}, fmt.Errorf("decode a %s sample: %w", in.Probe, err)
 		}
 		out.Rows = append(out.Rows, row)

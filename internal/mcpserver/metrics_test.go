@@ -23,7 +23,19 @@ func TestReadMetricsIsBounded(t *testing.T) {
 		}
 		// 600 samples, one a second, the newest 1 s ago; the failing ones
 		// carry an error text to read back.
-		_, err := r.pool.Exec(ctx, `INSERT INTO metrics.pg_connectivity (connection_id, collected_at, up, response_time_ms, error)
+		// Big counters come back exact, not rounded through float64.
+		require.NoError(t, store.EnsurePartition(ctx, r.pool, "pg_stat_wal", now))
+		_, err := r.pool.Exec(ctx, `INSERT INTO metrics.pg_stat_wal (connection_id, collected_at, wal_records, wal_bytes)
+			VALUES ($1, now(), 9007199254740993, 123456789012345678901234567890)`, id)
+		require.NoError(t, err)
+		res := call(t, alice, "read_metrics", map[string]any{"connection_id": id, "probe": "pg_stat_wal", "limit": 1})
+		require.False(t, res.isError, res.text)
+		// The text is what an assistant reads (the Go client's structured
+		// content is decoded into float64s on this side).
+		require.Contains(t, res.text, `"wal_records":9007199254740993`)
+		require.Contains(t, res.text, `"wal_bytes":123456789012345678901234567890`)
+
+		_, err = r.pool.Exec(ctx, `INSERT INTO metrics.pg_connectivity (connection_id, collected_at, up, response_time_ms, error)
 			SELECT $1, now() - make_interval(secs => g), g % 7 <> 0, 1.5, CASE WHEN g % 7 = 0 THEN 'refused' END
 			FROM generate_series(1, 600) g`, id)
 		require.NoError(t, err)

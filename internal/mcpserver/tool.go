@@ -72,7 +72,7 @@ func (s *Server) toolError(tool string, p access.Principal, start time.Time, err
 // quiet is log for the SDK, warnings and errors only: in stateless mode it
 // logs every request's throwaway session at info level.
 func quiet(log *slog.Logger) *slog.Logger {
-	return slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn}).With("component", "mcp-sdk")
+	return slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn})
 }
 
 type minLevel struct {

@@ -40,6 +40,8 @@ func TestBadConfigurationExits2NamingTheSetting(t *testing.T) {
 		{"bad integer", map[string]string{"PGC_MONITORED_POOL_MAX_CONNS": "lots"}, []string{"config"}, "PGC_MONITORED_POOL_MAX_CONNS"},
 		{"bad duration", map[string]string{"PGC_RETENTION_FIRST_DELAY": "soon"}, []string{"config"}, "PGC_RETENTION_FIRST_DELAY"},
 		{"bad log level", map[string]string{"PGC_LOG_LEVEL": "loud"}, []string{"config"}, "PGC_LOG_LEVEL"},
+		{"mcp without the http server", map[string]string{"PGC_MCP_ENABLED": "true", "PGC_HTTP_ADDR": ""}, []string{"config"}, "PGC_MCP_ENABLED"},
+		{"bad boolean", map[string]string{"PGC_MCP_ENABLED": "maybe"}, []string{"config"}, "PGC_MCP_ENABLED"},
 		{"unknown yaml key", nil, []string{"config", "--config", badYAML}, "PGC_CONFIG"},
 		{"unknown command", nil, []string{"fly"}, "fly"},
 	}

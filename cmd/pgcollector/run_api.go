@@ -20,9 +20,8 @@ func mountAPI(hs *obs.Server, s settings, pool *pgxpool.Pool, box *secret.Box, l
 	if !s.API.Enabled {
 		return nil
 	}
-	if s.Core.HTTPTLSCert == "" && !loopback(s.Core.HTTPAddr) && !s.API.AllowPlainHTTP {
-		return config.Errorf("PGC_API_ENABLED", "the API sends bearer tokens: set PGC_HTTP_TLS_CERT and PGC_HTTP_TLS_KEY, "+
-			"or bind PGC_HTTP_ADDR to loopback, or set PGC_API_ALLOW_PLAIN_HTTP=true behind a TLS proxy")
+	if err := refuseTokensInClear(s, "PGC_API_ENABLED"); err != nil {
+		return err
 	}
 	svc, err := access.NewService(pool, box)
 	if err != nil {
@@ -33,6 +32,17 @@ func mountAPI(hs *obs.Server, s settings, pool *pgxpool.Pool, box *secret.Box, l
 		return err
 	}
 	hs.Mount(api.Prefix, a.Handler())
+	return nil
+}
+
+// refuseTokensInClear is the rule of every endpoint that takes bearer
+// tokens (the API, the MCP endpoint): HTTPS, loopback, or a TLS proxy in
+// front that PGC_API_ALLOW_PLAIN_HTTP vouches for.
+func refuseTokensInClear(s settings, setting string) error {
+	if s.Core.HTTPTLSCert == "" && !loopback(s.Core.HTTPAddr) && !s.API.AllowPlainHTTP {
+		return config.Errorf(setting, "bearer tokens would cross the network in clear: set PGC_HTTP_TLS_CERT and "+
+			"PGC_HTTP_TLS_KEY, or bind PGC_HTTP_ADDR to loopback, or set PGC_API_ALLOW_PLAIN_HTTP=true behind a TLS proxy")
+	}
 	return nil
 }
 

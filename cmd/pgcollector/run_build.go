@@ -7,7 +7,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/access"
 	"github.com/pgcollector/pgcollector/internal/catalog"
+	"github.com/pgcollector/pgcollector/internal/mcpserver"
 	"github.com/pgcollector/pgcollector/internal/monpool"
 	"github.com/pgcollector/pgcollector/internal/obs"
 	"github.com/pgcollector/pgcollector/internal/secret"
@@ -42,6 +44,14 @@ func buildRunners(s settings, stages map[string]bool, cache *catalog.Cache, pool
 		}
 		if err := mountAPI(hs, s, pool, box, log); err != nil {
 			return nil, err
+		}
+		if s.MCP.Enabled {
+			if err := refuseTokensInClear(s, "PGC_MCP_ENABLED"); err != nil {
+				return nil, err
+			}
+			if err := mountMCP(hs, pool, box, log.With("component", "mcp")); err != nil {
+				return nil, err
+			}
 		}
 		runs = append(runs, hs.Run)
 	}
@@ -87,6 +97,22 @@ func buildRunners(s settings, stages map[string]bool, cache *catalog.Cache, pool
 		runs = append(runs, afterMigrations(migrated, rt.Run))
 	}
 	return runs, nil
+}
+
+// mountMCP puts the MCP endpoint on the HTTP server. Its tools act
+// through access.Service, like the CLI, so they share its validation,
+// isolation and audit log.
+func mountMCP(hs *obs.Server, pool *pgxpool.Pool, box *secret.Box, log *slog.Logger) error {
+	svc, err := access.NewService(pool, box)
+	if err != nil {
+		return err
+	}
+	ms, err := mcpserver.New(svc, version, log)
+	if err != nil {
+		return err
+	}
+	hs.Mount(mcpserver.Path, ms.Handler())
+	return nil
 }
 
 // afterMigrations delays run until the migrations are applied; it returns

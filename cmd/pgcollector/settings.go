@@ -7,6 +7,7 @@ import (
 	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/api"
 	"github.com/pgcollector/pgcollector/internal/config"
+	"github.com/pgcollector/pgcollector/internal/mcpserver"
 	"github.com/pgcollector/pgcollector/internal/monpool"
 	"github.com/pgcollector/pgcollector/retention"
 	"github.com/pgcollector/pgcollector/sink"
@@ -39,10 +40,11 @@ type settings struct {
 	Ticker    scheduler.TickerConfig
 	Retention retention.Config
 	API       api.Config
+	MCP       mcpserver.Config
 }
 
 func (s *settings) targets() []any {
-	return []any{&s.Core, &s.Bus, &s.Pool, &s.Scheduler, &s.Fetcher, &s.Sink, &s.Ticker, &s.Retention, &s.API}
+	return []any{&s.Core, &s.Bus, &s.Pool, &s.Scheduler, &s.Fetcher, &s.Sink, &s.Ticker, &s.Retention, &s.API, &s.MCP}
 }
 
 // validate checks what every command needs; needDatastore adds the
@@ -69,6 +71,8 @@ func (s *settings) validate(needDatastore bool) error {
 		return config.Errorf("PGC_LOG_LEVEL", "must be debug, info, warn or error, got %q", c.LogLevel)
 	case !oneOf(strings.ToLower(c.LogFormat), "text", "json"):
 		return config.Errorf("PGC_LOG_FORMAT", "must be text or json, got %q", c.LogFormat)
+	case s.MCP.Enabled && strings.TrimSpace(c.HTTPAddr) == "":
+		return config.Errorf("PGC_MCP_ENABLED", "needs the HTTP server: set PGC_HTTP_ADDR")
 	}
 	for _, v := range []interface{ Validate() error }{s.Bus, s.Pool, s.Fetcher, s.Sink, s.Ticker, s.Retention, s.API} {
 		if err := v.Validate(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -84,6 +85,11 @@ func (s *Service) ListConnections(ctx context.Context, p Principal) ([]Connectio
 // find returns connection id if p may see it, else ErrNotFound: another
 // user's connection is indistinguishable from a missing one.
 func (s *Service) find(ctx context.Context, q catalog.Querier, p Principal, id int64) (catalog.Connection, error) {
+	if id < 1 || id > math.MaxInt32 {
+		// Ids are integer columns: a larger one cannot exist, and sent
+		// as a parameter it would fail to encode rather than not match.
+		return catalog.Connection{}, fmt.Errorf("connection %d: %w", id, ErrNotFound)
+	}
 	c, err := catalog.FindConnection(ctx, q, strconv.FormatInt(id, 10))
 	if errors.Is(err, catalog.ErrNotFound) || (err == nil && (c.ID != id || !visible(p, c))) {
 		return catalog.Connection{}, fmt.Errorf("connection %d: %w", id, ErrNotFound)

@@ -11,7 +11,7 @@ type Config struct {
 	MaxBodyBytes  int64   `envconfig:"API_MAX_BODY_BYTES" default:"65536" desc:"largest API request body accepted"`
 	// AllowPlainHTTP is for a TLS-terminating proxy in front: without it
 	// the API refuses to serve tokens in clear off loopback.
-	AllowPlainHTTP bool `envconfig:"API_ALLOW_PLAIN_HTTP" default:"false" desc:"serve the API without TLS on a non-loopback PGC_HTTP_ADDR (only behind a TLS-terminating proxy)"`
+	AllowPlainHTTP bool `envconfig:"API_ALLOW_PLAIN_HTTP" default:"false" desc:"serve the API and the MCP endpoint without TLS on a non-loopback PGC_HTTP_ADDR (only behind a TLS-terminating proxy)"`
 }
 
 // Validate checks the limits; it names the setting at fault.

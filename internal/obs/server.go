@@ -152,8 +152,11 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		ReadHeaderTimeout: 5 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	s.log.Info("HTTP server listening", "addr", l.Addr().String(),
-		"endpoints", "/metrics /healthz /readyz / /api/")
+	endpoints := "/metrics /healthz /readyz / /api/"
+	for _, m := range s.mounts {
+		endpoints += " " + m.pattern
+	}
+	s.log.Info("HTTP server listening", "addr", l.Addr().String(), "endpoints", endpoints)
 	done := make(chan error, 1)
 	go func() {
 		if s.tlsCert != "" {

@@ -136,9 +136,15 @@ func TestAcceptancePageManagesConnections(t *testing.T) {
 
 	b.Do(t, "sign out", chromedp.Click(chromedp.ID("signout")))
 	b.WaitFor(t, "the sign-in form", `!document.getElementById("signin").hidden && sessionStorage.length === 0`)
+	// With users, the page's own fleet grid is per user too: signed out it
+	// shows nobody's connections, and bob never sees alice's.
+	b.WaitFor(t, "the grid emptied on sign-out", `document.querySelector('#fleet [data-connection="page-mon"]') === null`)
 	signIn(t, b, bob, "bob")
 	b.WaitFor(t, "bob's empty list", `document.getElementById("conn-list").textContent.includes("no connections")`)
 	require.NotContains(t, browsertest.Eval[string](t, b, `document.getElementById("manage").textContent`), "page-mon")
+	b.WaitFor(t, "bob's grid refreshed", `document.getElementById("health").textContent !== "sign in to see your connections"`)
+	require.NotContains(t, browsertest.Eval[string](t, b, `document.body.textContent`), "page-mon",
+		"bob sees nothing of alice's connection anywhere on the page")
 
 	var tokens []struct {
 		ID int64 `json:"id"`

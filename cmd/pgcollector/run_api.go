@@ -32,6 +32,7 @@ func mountAPI(hs *obs.Server, s settings, pool *pgxpool.Pool, box *secret.Box, l
 		return err
 	}
 	hs.Mount(api.Prefix, a.Handler())
+	hs.SetViewer(a.Viewer())
 	return nil
 }
 

@@ -17,13 +17,19 @@ var ranges = map[string]time.Duration{
 }
 
 func (s *Server) apiFleet(w http.ResponseWriter, r *http.Request) {
+	ids, ok := s.visible(w, r)
+	if !ok {
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), apiTimeout)
 	defer cancel()
-	f, err := LoadFleet(ctx, s.db, time.Now())
+	now := time.Now()
+	f, err := LoadFleet(ctx, s.db, now)
 	if err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": err.Error()})
 		return
 	}
+	f.Only(ids, now)
 	writeJSON(w, http.StatusOK, f)
 }
 
@@ -52,6 +58,14 @@ func (s *Server) apiSeries(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.URL.Query().Get("connection"), 10, 64)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "connection: an id is required"})
+		return
+	}
+	ids, ok := s.visible(w, r)
+	if !ok {
+		return
+	}
+	if ids != nil && !ids[id] {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found"})
 		return
 	}
 	rng := r.URL.Query().Get("range")

@@ -44,6 +44,7 @@ type Server struct {
 	log  *slog.Logger
 
 	mounts  []mount
+	viewer  Viewer
 	tlsCert string
 	tlsKey  string
 }

@@ -27,10 +27,16 @@ function el(tag, attrs, ...children) {
   return e;
 }
 
+// getJSON reads the page's own JSON. When the collector has users (the
+// API is on) it answers only with the signed-in user's connections, so
+// the token of the panel below is sent when there is one.
 async function getJSON(url) {
-  const r = await fetch(url, { cache: "no-store" });
+  const opts = { cache: "no-store", credentials: "omit", headers: {} };
+  const token = sessionStorage.getItem("pgcollector.token");
+  if (token) opts.headers.Authorization = "Bearer " + token;
+  const r = await fetch(url, opts);
   const body = await r.json();
-  if (!r.ok) throw new Error(body.error || r.statusText);
+  if (!r.ok) throw Object.assign(new Error(body.error || r.statusText), { status: r.status });
   return body;
 }
 
@@ -222,9 +228,17 @@ async function refresh() {
     const before = document.getElementById("conn").value;
     if (renderConnections(fleet) !== before) await loadCharts();
   } catch (e) {
-    document.getElementById("health").textContent = "datastore unreachable";
-    document.getElementById("health").className = "badge unhealthy";
-    document.getElementById("errors").replaceChildren(el("p", { class: "err" }, e.message));
+    const signIn = e.status === 401;
+    if (signIn) {
+      // With users, the grid shows only the signed-in user's connections.
+      fleet = { generated_at: new Date().toISOString(), healthy: true, connections: [], probes: [], recent_errors: [], problems: [] };
+      renderFleet(fleet);
+      renderErrors(fleet);
+      renderConnections(fleet);
+    }
+    document.getElementById("health").textContent = signIn ? "sign in to see your connections" : "datastore unreachable";
+    document.getElementById("health").className = signIn ? "badge" : "badge unhealthy";
+    document.getElementById("errors").replaceChildren(el("p", { class: signIn ? "muted" : "err" }, e.message));
   }
   try {
     renderBacklog(await getJSON("/api/backlog"));

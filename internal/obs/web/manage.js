@@ -65,6 +65,7 @@ function signOut(message, isError) {
   closeForm();
   byId("conn-list").replaceChildren();
   show("out", message);
+  refresh();
 }
 
 async function start() {
@@ -211,6 +212,7 @@ byId("signin").addEventListener("submit", (ev) => {
   byId("signin").querySelector(".field-error").textContent = "";
   sessionStorage.setItem(TOKEN_KEY, token);
   start();
+  refresh();
 });
 byId("signout").addEventListener("click", () => signOut("Signed out. The token is forgotten by this tab; it stays valid until revoked."));
 byId("add").addEventListener("click", () => openForm(null));

@@ -76,7 +76,9 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	say := func(f string, a ...any) { fmt.Printf("%s  "+f+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...) }
+	say := func(f string, a ...any) {
+		fmt.Printf("%s  "+f+"\n", append([]any{time.Now().Format("15:04:05")}, a...)...)
+	}
 	say("building pgcollector")
 	if o.Bin, err = e2e.Build(ctx, dir); err != nil {
 		return err

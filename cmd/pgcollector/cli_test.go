@@ -40,6 +40,9 @@ func TestBadConfigurationExits2NamingTheSetting(t *testing.T) {
 		{"bad integer", map[string]string{"PGC_MONITORED_POOL_MAX_CONNS": "lots"}, []string{"config"}, "PGC_MONITORED_POOL_MAX_CONNS"},
 		{"bad duration", map[string]string{"PGC_RETENTION_FIRST_DELAY": "soon"}, []string{"config"}, "PGC_RETENTION_FIRST_DELAY"},
 		{"bad log level", map[string]string{"PGC_LOG_LEVEL": "loud"}, []string{"config"}, "PGC_LOG_LEVEL"},
+		{"negative object cap", map[string]string{"PGC_PROBE_MAX_OBJECTS": "-1"}, []string{"config"}, "PGC_PROBE_MAX_OBJECTS"},
+		{"cap on a probe without objects", map[string]string{"PGC_PROBE_MAX_OBJECTS_BY_PROBE": "pg_settings=5"}, []string{"config"}, "PGC_PROBE_MAX_OBJECTS_BY_PROBE"},
+		{"malformed per-probe cap", map[string]string{"PGC_PROBE_MAX_OBJECTS_BY_PROBE": "pg_stat_all_tables:5"}, []string{"config"}, "PGC_PROBE_MAX_OBJECTS_BY_PROBE"},
 		{"unknown yaml key", nil, []string{"config", "--config", badYAML}, "PGC_CONFIG"},
 		{"unknown command", nil, []string{"fly"}, "fly"},
 	}

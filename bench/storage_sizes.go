@@ -101,4 +101,3 @@ func estimatedRowBytes(width float64) float64 {
 	entry := 8.0 + 4 + 8 + 4 // index tuple header, integer, timestamptz, line pointer
 	return heap + entry/0.9
 }
-

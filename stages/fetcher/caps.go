@@ -1,6 +1,7 @@
 package fetcher
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"sync"
@@ -37,10 +38,14 @@ func (c *objectCaps) limit(p probes.Probe) int { return c.caps[p.Name] }
 // then can the cap have cut, and only then is the uncapped count asked
 // for, on the same session, so a cap that cuts nothing costs nothing.
 // A failed count is logged and the run stands: its rows are good.
-func (f *Fetcher) checkCap(ctx context.Context, sess *monpool.Session, key availKey, p probes.Probe, sql string, kept int,
+func (f *Fetcher) checkCap(ctx context.Context, sess *monpool.Session, key availKey, p probes.Probe, sql string, data []byte,
 	log *slog.Logger) {
 	n := f.caps.limit(p)
-	if n == 0 || kept < n {
+	if n == 0 {
+		return
+	}
+	kept := bytes.Count(data, []byte{'\n'})
+	if kept < n {
 		return
 	}
 	var total int

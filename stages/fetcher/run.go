@@ -70,7 +70,7 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 		var sql string
 		data, sql, err = f.copyOut(runCtx, sess, conn, p, pc, version, collectedAt)
 		if err == nil {
-			f.checkCap(runCtx, sess, key, p, sql, bytes.Count(data, []byte{'\n'}), log)
+			f.checkCap(runCtx, sess, key, p, sql, data, log)
 		}
 	}
 	sess.Release(err != nil)

@@ -61,9 +61,11 @@ fmt:
 
 # Benchmarks, not part of `make test`: a simulated fleet collected by the
 # real binary, the sink against a plain COPY, a backlog drain, a plain
-# query-decode-insert loop and the Go benchmarks of the hot spots. Prints a
-# table, writes BENCH.md and ends with one summary line. BENCH_SHORT=1 runs
-# a smaller fleet with compressed intervals in under four minutes.
+# query-decode-insert loop, the Go benchmarks of the hot spots and the
+# datastore cost per server-day (docs/storage-cost.md). Prints a table,
+# writes BENCH.md and ends with one summary line. BENCH_SHORT=1 runs a
+# smaller fleet and smaller servers with compressed intervals in about five
+# minutes.
 bench:
 	$(GO) run ./bench/fleet
 

@@ -36,6 +36,17 @@ func (r *StorageResult) Totals() (bytesPerDay, rowsPerDay float64) {
 	return
 }
 
+// ChangeOnlyEstimate sums the probes' ChangeOnlyEstimate with a full run
+// every hour (PGC_SINK_FULL_EVERY's default): a forecast, from the rows
+// collected, of what change-only storage stores.
+func (r *StorageResult) ChangeOnlyEstimate() float64 {
+	var b float64
+	for _, p := range r.Probes {
+		b += p.ChangeOnlyEstimate(3600)
+	}
+	return b
+}
+
 // PerDatabaseDay is the server-day divided by the application databases,
 // as the peer's figure is stated.
 func (r *StorageResult) PerDatabaseDay() float64 {
@@ -51,8 +62,11 @@ func (s *StorageReport) Lines() []string {
 	var out []string
 	for _, r := range s.Results {
 		b, rows := r.Totals()
-		out = append(out, fmt.Sprintf("%s (%d × %d), %s: %.0f rows, %.1f MB per server-day, %.1f MB per database-day, %.2f× the peer",
-			r.Shape, r.AppDBs, r.Tables, r.SettingsNote(), rows, b/1e6, r.PerDatabaseDay()/1e6, r.PerDatabaseDay()/PeerBytesPerDatabaseDay))
+		est := r.ChangeOnlyEstimate() / float64(max(1, r.AppDBs))
+		out = append(out, fmt.Sprintf("%s (%d × %d), %s: %.0f rows, %.1f MB per server-day, %.1f MB per database-day, %.2f× the peer; "+
+			"unchanged rows left out (hourly full run): %.1f MB per database-day, %.2f× (forecast)",
+			r.Shape, r.AppDBs, r.Tables, r.SettingsNote(), rows, b/1e6, r.PerDatabaseDay()/1e6, r.PerDatabaseDay()/PeerBytesPerDatabaseDay,
+			est/1e6, est/PeerBytesPerDatabaseDay))
 	}
 	if s.Err != "" {
 		out = append(out, "failed: "+s.Err)
@@ -90,14 +104,19 @@ func (s *StorageReport) Markdown() string {
 		p("**The phase failed:** %s", mdCell(s.Err))
 		p("")
 	}
-	p("| shape | collector settings | rows / server-day | MB / server-day | MB / database-day | vs peer (85 MB / database-day) |")
-	p("|---|---|---:|---:|---:|---:|")
+	p("| shape | collector settings | rows / server-day | MB / server-day | MB / database-day | vs peer (85 MB / database-day) | forecast if unchanged rows were not stored (full run hourly): MB / database-day, vs peer |")
+	p("|---|---|---:|---:|---:|---:|---:|")
 	for _, r := range s.Results {
 		bytes, rows := r.Totals()
-		p("| %s: %d databases × %d tables (+ postgres), %.0f%% of tables written per interval | %s | %.0f | %.1f | %.1f | %.2f× |",
+		est := r.ChangeOnlyEstimate() / float64(max(1, r.AppDBs))
+		p("| %s: %d databases × %d tables (+ postgres), %.0f%% of tables written per interval | %s | %.0f | %.1f | %.1f | %.2f× | %.1f, %.2f× |",
 			r.Shape, r.AppDBs, r.Tables, r.Touch*100, mdCell(r.SettingsNote()), rows, bytes/1e6, r.PerDatabaseDay()/1e6,
-			r.PerDatabaseDay()/PeerBytesPerDatabaseDay)
+			r.PerDatabaseDay()/PeerBytesPerDatabaseDay, est/1e6, est/PeerBytesPerDatabaseDay)
 	}
+	p("")
+	p("The forecast column takes each probe's share of rows equal (but for collected_at) to the same database's row in the run before, " +
+		"measured on the rows stored, and assumes those are not stored except in one run an hour; it is a forecast for settings that store every row, " +
+		"and means nothing for a variant that already stores changes only.")
 	p("")
 	p("Goal: ≤ %.2f× the peer (%.1f MB / database-day) on the 20 × 500 shape, all tables covered (no cap).", StorageGoal,
 		StorageGoal*PeerBytesPerDatabaseDay/1e6)
@@ -113,8 +132,8 @@ func probeTable(p func(string, ...any), r *StorageResult) {
 	p("")
 	p("### %s, %s: per probe (default intervals)", r.Shape, mdCell(r.SettingsNote()))
 	p("")
-	p("| probe | interval s | runs | rows stored | rows / run | bytes / row | heap MB | TOAST MB | index MB | MB / server-day |")
-	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	p("| probe | interval s | runs | rows stored | rows / run | bytes / row | heap MB | TOAST MB | index MB | MB / server-day | unchanged from the run before |")
+	p("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	ps := append([]ProbeStorage(nil), r.Probes...)
 	sort.Slice(ps, func(i, j int) bool { return ps[i].BytesPerDay > ps[j].BytesPerDay })
 	for _, s := range ps {
@@ -128,8 +147,12 @@ func probeTable(p func(string, ...any), r *StorageResult) {
 		if s.Estimated {
 			name += " †"
 		}
-		p("| %s | %d | %d | %d | %.1f | %.0f | %.2f | %.2f | %.2f | %.2f |", name, s.DefaultInterval, s.Runs, s.Rows, s.RowsPerRun,
-			s.BytesPerRow, float64(s.Heap)/1e6, float64(s.Toast)/1e6, float64(s.Index)/1e6, s.BytesPerDay/1e6)
+		unchanged := "–"
+		if s.Unchanged >= 0 {
+			unchanged = fmt.Sprintf("%.1f%%", 100*s.Unchanged)
+		}
+		p("| %s | %d | %d | %d | %.1f | %.0f | %.2f | %.2f | %.2f | %.2f | %s |", name, s.DefaultInterval, s.Runs, s.Rows, s.RowsPerRun,
+			s.BytesPerRow, float64(s.Heap)/1e6, float64(s.Toast)/1e6, float64(s.Index)/1e6, s.BytesPerDay/1e6, unchanged)
 	}
 	p("")
 	p("† too few rows to fill pages: bytes per row estimated from pg_column_size of the rows, the line pointer, alignment and the index entry.")

@@ -135,7 +135,7 @@ func scaleFullEvery(v []string, known map[string]bool, interval time.Duration) [
 			return v
 		}
 	}
-	return append(append([]string(nil), v...), fmt.Sprintf("PGC_SINK_FULL_EVERY=%s", time.Hour*interval/(300*time.Second)))
+	return append(append([]string(nil), v...), fmt.Sprintf("PGC_SINK_FULL_EVERY=%s", fullEveryAt(interval)))
 }
 
 // RunStorage measures every shape of the plan with the built binary, the
@@ -200,3 +200,9 @@ func storageMethod(major int, o StorageOptions, shapes []string) string {
 // StorageDatastoreSettings are the postgresql.conf settings of the
 // datastore cluster when the phase runs alone.
 var StorageDatastoreSettings = map[string]string{"max_connections": "100", "shared_buffers": "256MB", "max_wal_size": "4GB"}
+
+// fullEveryAt is the hour of the 300 s probes at the compressed interval:
+// 12 runs.
+func fullEveryAt(interval time.Duration) time.Duration {
+	return time.Duration(float64(time.Hour) * interval.Seconds() / 300)
+}

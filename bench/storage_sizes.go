@@ -23,8 +23,13 @@ type ProbeStorage struct {
 	Index, Total    int64   // pg_indexes_size; pg_total_relation_size
 	BytesPerRow     float64 // Total / Rows, or Estimated
 	Estimated       bool    // too few rows to fill pages: estimated from the rows' width
-	RowsPerDay      float64
-	BytesPerDay     float64
+	// Unchanged is the share of the rows of a run (the first left out)
+	// equal in every column but collected_at to a row of the run before
+	// in the same database: what change-only storage would not store
+	// again. -1 when not measured (too few rows).
+	Unchanged   float64
+	RowsPerDay  float64
+	BytesPerDay float64
 }
 
 // ReadProbeStorage reads every probe's partitions: sizes from the catalog
@@ -80,6 +85,12 @@ FROM %[2]s`, db, store.Table(p.Name)), "%."+p.Name+".%").Scan(&s.Rows, &runKeys,
 				s.RowsPerRun = float64(s.Rows) * float64(dbs) / float64(runKeys)
 			}
 		}
+		s.Unchanged = -1
+		if s.Rows >= layoutMinRows && !p.ChangeTracked {
+			if s.Unchanged, err = unchangedShare(ctx, pool, p, db); err != nil {
+				return nil, fmt.Errorf("unchanged rows of %s: %w", p.Name, err)
+			}
+		}
 		s.RowsPerDay = s.RowsPerRun * 86400 / float64(p.IntervalSeconds)
 		s.BytesPerDay = s.RowsPerDay * s.BytesPerRow
 		out = append(out, s)
@@ -100,4 +111,32 @@ func estimatedRowBytes(width float64) float64 {
 	heap := (float64((int(width)+7)/8*8) + 4) * 8192 / 8168
 	entry := 8.0 + 4 + 8 + 4 // index tuple header, integer, timestamptz, line pointer
 	return heap + entry/0.9
+}
+
+// unchangedShare compares each run's rows with the run before in the same
+// database (db is the database column, or ” for server probes), whole
+// rows but collected_at, through a hash of their JSON form.
+func unchangedShare(ctx context.Context, pool *pgxpool.Pool, p probes.Probe, db string) (float64, error) {
+	var share float64
+	err := pool.QueryRow(ctx, fmt.Sprintf(`
+WITH r AS (
+    SELECT %[1]s AS db, dense_rank() OVER (PARTITION BY %[1]s ORDER BY collected_at) AS run,
+           md5((to_jsonb(t) - 'collected_at')::text) AS h
+    FROM %[2]s t),
+later AS (SELECT * FROM r WHERE run > 1)
+SELECT coalesce((SELECT count(*) FROM later a WHERE EXISTS (
+           SELECT 1 FROM r b WHERE b.db = a.db AND b.run = a.run - 1 AND b.h = a.h))::float8
+       / nullif((SELECT count(*) FROM later), 0), 0)`, db, store.Table(p.Name))).Scan(&share)
+	return share, err
+}
+
+// ChangeOnlyEstimate is what the probe would cost per server-day if the
+// rows unchanged since the run before were not stored, except in one run
+// of every fullEvery seconds, which stores every row.
+func (s ProbeStorage) ChangeOnlyEstimate(fullEvery float64) float64 {
+	if s.Unchanged < 0 {
+		return s.BytesPerDay
+	}
+	full := min(1, float64(s.DefaultInterval)/fullEvery)
+	return s.BytesPerDay * ((1 - s.Unchanged) + s.Unchanged*full)
 }

@@ -7,8 +7,11 @@
 // insert" loop, runs the Go benchmarks of the hot spots, prints a table
 // and writes BENCH.md. Its last line is the one-line summary.
 //
-// BENCH_SHORT=1 runs a smaller fleet with compressed intervals in under
-// four minutes. BENCH_SERVERS, BENCH_FACTOR, BENCH_CLUSTERS, BENCH_WINDOW
+// Last, it measures the datastore cost per server-day (bench.RunStorage,
+// docs/storage-cost.md) on monitored clusters of its own.
+//
+// BENCH_SHORT=1 runs a smaller fleet and smaller servers with compressed
+// intervals in about five minutes. BENCH_SERVERS, BENCH_FACTOR, BENCH_CLUSTERS, BENCH_WINDOW
 // and BENCH_OUTAGE resize a run; BENCH_MEMORY_LIMIT sets the collector's
 // PGC_MEMORY_LIMIT (default 160MiB, empty: the product default); BENCH_SKIP=gobench,sink,baseline,fleet,drain,storage
 // leaves phases out; BENCH_STORAGE_* size the datastore-cost phase (see

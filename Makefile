@@ -65,8 +65,8 @@ fmt:
 # simulated on the wire protocol (bench/fleetsim, answering from recordings
 # of real PostgreSQL 14-18 clusters) collected by the real binary, each
 # probe's cost on a real cluster, the sink against a plain COPY, a backlog
-# drain, a plain query-decode-insert loop and the Go benchmarks of the hot
-# spots. Prints a table, writes BENCH.md and ends with one summary line.
+# drain, a plain query-decode-insert loop, the Go benchmarks of the hot
+# spots and the datastore cost per server-day (docs/storage-cost.md). Prints a table, writes BENCH.md and ends with one summary line.
 # BENCH_SHORT=1 runs smaller fleets with compressed intervals in about five
 # minutes. See docs/benchmarks.md.
 bench: pgbin

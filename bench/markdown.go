@@ -43,6 +43,7 @@ func (r *Report) goals() []goal {
 	}
 	gs = append(gs, goal{"CPU per stored row vs the peer's 156 µs", "≤ 15.6 µs (a tenth)",
 		fmt.Sprintf("%.1f µs", s.CPUPerMillion), s.CPUPerMillion <= 15.6, true})
+	gs = append(gs, r.Storage.goals()...)
 	if r.Servers != 1000 || r.Factor != 1 {
 		gs = append(gs, goal{"scale of this run", "1,000 servers at default intervals",
 			fmt.Sprintf("%d servers, %s", r.Servers, CompressedNote(r.Factor)), false, false})
@@ -103,6 +104,10 @@ func (r *Report) Markdown(w io.Writer) {
 		if n := r.Steady.RowsByProbe[name]; n > 0 {
 			p("| %s | %d |", name, n)
 		}
+	}
+	if r.Storage != nil {
+		p("")
+		p("%s", strings.TrimRight(r.Storage.Markdown(), "\n"))
 	}
 	block := func(title string, lines []string) {
 		if len(lines) == 0 {

@@ -41,6 +41,8 @@ type Report struct {
 	Scales            []ScaleStep
 	Versions          string  // majors of the real clusters, "14, 15, …"
 	CPUProfileLargest Profile // the collector at the largest fleet
+	// Storage is the datastore cost per server-day (bench/storage).
+	Storage *StorageReport
 
 	GoBench    []string
 	CPUProfile Profile
@@ -203,6 +205,7 @@ func (r *Report) Table(w io.Writer) {
 			fmt.Fprintf(w, "  %-28s %9d\n", p, n)
 		}
 	}
+	printLines(w, "datastore cost per server-day at default intervals", r.Storage.Lines())
 	printLines(w, "go test -bench", r.GoBench)
 	printLines(w, "what each probe costs a monitored server, measured alone (server CPU)", r.probeCostLines())
 	printLines(w, "monitored-side execution time by probe (pg_stat_statements of the role since start)", r.statementLines())

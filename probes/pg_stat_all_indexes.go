@@ -15,6 +15,7 @@ var pgStatAllIndexes = Probe{
 	Description:     "Scan, tuple and block I/O counters per index (pg_stat_all_indexes, pg_statio_all_indexes).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,
+	Activity:        "coalesce(o.idx_scan, 0) + coalesce(o.idx_tup_read, 0)",
 	Columns:         vcolumns(pgStatAllIndexesCols),
 	Queries: vqueries(pgStatAllIndexesCols, Versioned{MinVersion: 140000, SQL: `FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_index x ON c.oid = x.indrelid

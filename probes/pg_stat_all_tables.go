@@ -20,6 +20,7 @@ var pgStatAllTables = Probe{
 	Description:     "Scan, tuple, vacuum/analyze and block I/O counters per table (pg_stat_all_tables, pg_statio_all_tables).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,
+	Activity:        "coalesce(o.seq_scan, 0) + coalesce(o.idx_scan, 0) + coalesce(o.n_tup_ins, 0) + coalesce(o.n_tup_upd, 0) + coalesce(o.n_tup_del, 0)",
 	Columns:         vcolumns(pgStatAllTablesCols),
 	Queries: vqueries(pgStatAllTablesCols,
 		Versioned{MinVersion: 140000, SQL: tablesFrom(false)},

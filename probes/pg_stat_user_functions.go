@@ -9,6 +9,7 @@ var pgStatUserFunctions = Probe{
 	Description:     "Calls and total/self time per tracked function (pg_stat_user_functions).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,
+	Activity:        "coalesce(o.calls, 0)",
 	Columns:         vcolumns(pgStatUserFunctionsCols),
 	Queries:         vqueries(pgStatUserFunctionsCols, Versioned{MinVersion: 140000, SQL: "FROM pg_stat_user_functions"}),
 }

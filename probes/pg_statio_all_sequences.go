@@ -8,6 +8,7 @@ var pgStatioAllSequences = Probe{
 	Description:     "Block reads and buffer hits per sequence (pg_statio_all_sequences).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,
+	Activity:        "coalesce(o.blks_read, 0) + coalesce(o.blks_hit, 0)",
 	Columns:         vcolumns(pgStatioAllSequencesCols),
 	Queries:         vqueries(pgStatioAllSequencesCols, Versioned{MinVersion: 140000, SQL: "FROM pg_statio_all_sequences"}),
 }

@@ -88,6 +88,13 @@ type Probe struct {
 	ColumnsOf string
 	adapt     func(has func(string) bool) string
 
+	// Activity, on probes with one row per object (table, index, sequence,
+	// function), is an SQL expression over the probe's own columns that
+	// ranks the objects by use: a cap on objects per run
+	// (PGC_PROBE_MAX_OBJECTS) keeps the highest. Empty: the probe is
+	// never capped.
+	Activity string
+
 	// RoundTrip probes are timed by the fetcher, which fills
 	// response_time_ms and stores a failure row (up = false, error) when
 	// the server cannot be reached.
@@ -151,6 +158,20 @@ func ByName(name string) (Probe, error) {
 // "LIMIT <n> /*top_n*/" and the fetcher replaces n with its configured
 // value (PGC_STATEMENTS_TOP_N), so the SQL stays runnable as written.
 var topN = regexp.MustCompile(`LIMIT \d+ /\*top_n\*/`)
+
+// WithMaxObjects returns sql keeping only the n objects of highest
+// activity, or sql itself when n is 0 or the probe has no Activity. The
+// query's columns stay as they are; the rows come out most active first.
+func (p Probe) WithMaxObjects(sql string, n int) string {
+	if n <= 0 || p.Activity == "" {
+		return sql
+	}
+	return fmt.Sprintf("SELECT o.* FROM (%s) o ORDER BY %s DESC NULLS LAST LIMIT %d", sql, p.Activity, n)
+}
+
+// CountObjects returns a query counting the rows sql returns, uncapped:
+// what a capped run reports as its total.
+func CountObjects(sql string) string { return "SELECT count(*) FROM (" + sql + ") o" }
 
 // WithTopN returns sql with its top_n row cap set to n.
 func WithTopN(sql string, n int) string {

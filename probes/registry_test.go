@@ -231,6 +231,30 @@ func checkProbeOnServer(ctx context.Context, t *testing.T, version int, super, m
 
 	require.Empty(t, checkReason(ctx, t, monitor, p), "the Check must pass for a pg_monitor role")
 	collect(ctx, t, monitor, version, p, sql)
+	if p.Activity != "" {
+		checkCapped(ctx, t, monitor, version, p, sql)
+	}
+}
+
+// checkCapped runs the probe capped at 3 objects (PGC_PROBE_MAX_OBJECTS):
+// the same columns, at most 3 rows, the most active first, and the count
+// of the uncapped objects the fetcher asks for when the cap may have cut.
+func checkCapped(ctx context.Context, t *testing.T, conn *pgx.Conn, version int, p probes.Probe, sql string) {
+	capped := p.WithMaxObjects(sql, 3)
+	require.Equal(t, sql, p.WithMaxObjects(sql, 0), "0 is no cap")
+	rows, err := conn.Query(ctx, capped)
+	require.NoError(t, err, capped)
+	n := 0
+	for rows.Next() {
+		n++
+	}
+	require.Equal(t, len(p.Columns), len(rows.FieldDescriptions()), "capped columns")
+	rows.Close()
+	require.NoError(t, rows.Err(), capped)
+	var total int
+	require.NoError(t, conn.QueryRow(ctx, probes.CountObjects(sql)).Scan(&total))
+	require.Equal(t, min(3, total), n, "rows of the capped query")
+	collect(ctx, t, conn, version, p, capped)
 }
 
 // checkReason runs the probe's Check and returns its reason, "" for NULL.

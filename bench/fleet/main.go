@@ -14,9 +14,10 @@
 // about five minutes. BENCH_SCALES (e.g. 1000,2000), BENCH_FACTOR,
 // BENCH_WINDOW and BENCH_OUTAGE resize a run; BENCH_MEMORY_LIMIT sets the
 // collector's PGC_MEMORY_LIMIT for fleets up to 1,000 servers (default
-// 160MiB, empty: the product default); BENCH_SKIP=gobench,sink,baseline,drain
-// leaves phases out; BENCH_OUT keeps profiles and logs in a directory of
-// your choice (default: a new directory under $TMPDIR); BENCH_OVERLAY adds
+// 160MiB, empty: the product default); BENCH_SKIP=gobench,sink,baseline,drain,storage
+// leaves phases out; BENCH_STORAGE_* size the datastore-cost phase
+// (bench/storage, docs/storage-cost.md), which runs last; BENCH_OUT keeps
+// profiles and logs in a directory of your choice (default: a new directory under $TMPDIR); BENCH_OVERLAY adds
 // a `go build -overlay` file to the collector's build, to measure a patch
 // without changing the tree. `fleet fleetsim <config.json>` is the
 // simulator's process, `fleet render <report.json>` writes BENCH.md again
@@ -74,9 +75,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	for _, k := range []string{"BENCH_SCALES", "BENCH_FACTOR", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY", "BENCH_MEMORY_LIMIT"} {
+	for _, k := range []string{"BENCH_SCALES", "BENCH_FACTOR", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY", "BENCH_MEMORY_LIMIT",
+		"BENCH_STORAGE_SHAPES", "BENCH_STORAGE_RUNS", "BENCH_STORAGE_INTERVAL", "BENCH_STORAGE_TOUCH", "BENCH_STORAGE_COPY_RUNS", "BENCH_STORAGE_SETTINGS"} {
 		if v := os.Getenv(k); v != "" {
-			cmd = k + "=" + v + " " + cmd
+			cmd = fmt.Sprintf("%s=%q %s", k, v, cmd)
 		}
 	}
 	r, err := run(ctx, p, short, cmd)

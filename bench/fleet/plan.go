@@ -39,10 +39,11 @@ type plan struct {
 	Outage, MaxDrain     time.Duration
 	MemoryLimit          string          // PGC_MEMORY_LIMIT of the collector; BENCH_MEMORY_LIMIT overrides it
 	Skip                 map[string]bool // BENCH_SKIP: phases left out while working on another
+	Storage              bench.StoragePlan
 }
 
 // skip reports whether BENCH_SKIP names the phase (gobench, sink,
-// baseline, drain).
+// baseline, drain, storage).
 func (p plan) skip(phase string) bool { return p.Skip[phase] }
 
 func fullPlan() plan {
@@ -77,6 +78,7 @@ func fullPlan() plan {
 		// price shows in the CPU per row. RSS also counts the binary's
 		// pages and what the runtime has not yet returned, hence below 200.
 		MemoryLimit: "160MiB",
+		Storage:     bench.FullStoragePlan(),
 	}
 }
 
@@ -96,6 +98,7 @@ func shortPlan() plan {
 		ProfileFor: 15 * time.Second,
 		Outage:     15 * time.Second, MaxDrain: 90 * time.Second,
 		MemoryLimit: "160MiB",
+		Storage:     bench.ShortStoragePlan(),
 	}
 }
 
@@ -127,11 +130,14 @@ func (p *plan) overrides() error {
 	for _, ph := range strings.Split(os.Getenv("BENCH_SKIP"), ",") {
 		switch ph = strings.TrimSpace(ph); ph {
 		case "":
-		case "gobench", "sink", "baseline", "drain":
+		case "gobench", "sink", "baseline", "drain", "storage", "fleet":
 			p.Skip[ph] = true
 		default:
-			return fmt.Errorf("BENCH_SKIP: unknown phase %q (gobench, sink, baseline, drain)", ph)
+			return fmt.Errorf("BENCH_SKIP: unknown phase %q (gobench, sink, baseline, fleet, drain, storage)", ph)
 		}
+	}
+	if err := p.Storage.Overrides(); err != nil {
+		return err
 	}
 	if v, ok := os.LookupEnv("BENCH_MEMORY_LIMIT"); ok {
 		p.MemoryLimit = v

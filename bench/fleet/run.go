@@ -93,7 +93,20 @@ func run(ctx context.Context, p plan, short bool, command string) (*bench.Report
 		r.Baseline, err = runBaseline(ctx, fleet, p, out)
 		note("plain loop", err)
 	}
-	note("fleet", fleetPhases(ctx, pr, r, fleet, bin, p, out))
+	if !p.skip("fleet") {
+		note("fleet", fleetPhases(ctx, pr, r, fleet, bin, p, out))
+	}
+	if !p.skip("storage") {
+		// After the fleet, so that its clusters and collectors do not
+		// share the machine with the fleet's measurement.
+		pr.say("datastore cost: %d shape(s)", len(p.Storage.Shapes))
+		dir := filepath.Join(out, "storage")
+		r.Storage = bench.RunStorage(ctx, fleet.Datastore, bin, dir, p.Storage, pr.say)
+		if r.Storage.Err != "" {
+			note("datastore cost", errors.New(r.Storage.Err))
+		}
+		_ = os.RemoveAll(filepath.Join(dir))
+	}
 	pr.say("done")
 	return r, errors.Join(errs...)
 }

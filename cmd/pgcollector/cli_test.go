@@ -42,6 +42,9 @@ func TestBadConfigurationExits2NamingTheSetting(t *testing.T) {
 		{"bad log level", map[string]string{"PGC_LOG_LEVEL": "loud"}, []string{"config"}, "PGC_LOG_LEVEL"},
 		{"mcp without the http server", map[string]string{"PGC_MCP_ENABLED": "true", "PGC_HTTP_ADDR": ""}, []string{"config"}, "PGC_MCP_ENABLED"},
 		{"bad boolean", map[string]string{"PGC_MCP_ENABLED": "maybe"}, []string{"config"}, "PGC_MCP_ENABLED"},
+		{"negative object cap", map[string]string{"PGC_PROBE_MAX_OBJECTS": "-1"}, []string{"config"}, "PGC_PROBE_MAX_OBJECTS"},
+		{"cap on a probe without objects", map[string]string{"PGC_PROBE_MAX_OBJECTS_BY_PROBE": "pg_settings=5"}, []string{"config"}, "PGC_PROBE_MAX_OBJECTS_BY_PROBE"},
+		{"malformed per-probe cap", map[string]string{"PGC_PROBE_MAX_OBJECTS_BY_PROBE": "pg_stat_all_tables:5"}, []string{"config"}, "PGC_PROBE_MAX_OBJECTS_BY_PROBE"},
 		{"unknown yaml key", nil, []string{"config", "--config", badYAML}, "PGC_CONFIG"},
 		{"unknown command", nil, []string{"fly"}, "fly"},
 	}

@@ -59,6 +59,9 @@ func probeNotes(p probes.Probe) []string {
 	if sql, _ := p.QueryFor(p.Queries[len(p.Queries)-1].MinVersion); strings.Contains(sql, "/*top_n*/") {
 		notes = append(notes, "top `PGC_STATEMENTS_TOP_N` rows")
 	}
+	if p.Activity != "" {
+		notes = append(notes, "capped by `PGC_PROBE_MAX_OBJECTS` when set (most active objects kept)")
+	}
 	if p.ChangeTracked {
 		notes = append(notes, "change-tracked: stored only when it differs from the last snapshot")
 	}

@@ -26,6 +26,7 @@ type Metrics struct {
 	probeDuration  *prometheus.HistogramVec
 	rowsCollected  *prometheus.CounterVec
 	jobsStale      *prometheus.CounterVec
+	objectsCapped  *prometheus.CounterVec
 	slotsSkipped   *prometheus.CounterVec
 	batches        *prometheus.CounterVec
 	connectionUp   *prometheus.GaugeVec
@@ -52,6 +53,7 @@ func NewMetrics(version string) *Metrics {
 		[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}, "probe")
 	m.rowsCollected = f.counterVec("rows_collected_total", "Rows collected from monitored servers, by probe.", "probe")
 	m.jobsStale = f.counterVec("jobs_stale_total", "Jobs dropped because their slot had passed, by probe.", "probe")
+	m.objectsCapped = f.counterVec("probe_objects_capped_total", "Objects (tables, indexes, sequences, functions) a per-object probe left out of its runs because of PGC_PROBE_MAX_OBJECTS, by probe.", "probe")
 	m.slotsSkipped = f.counterVec("jobs_skipped_total", "Slots the scheduler left without a job because the previous job of the same connection and probe still waited for a fetcher, by probe.", "probe")
 	m.batches = f.counterVec("batches_published_total", "Batches acknowledged by JetStream, by probe and kind (rows, status).", "probe", "kind")
 	m.connectionUp = f.gaugeVec("connection_up", "1 when the monitored server answered the last attempt to get a session, 0 when it did not.", "connection")
@@ -100,6 +102,11 @@ func (m *Metrics) ProbeRun(probe, result string, took time.Duration, rows int) {
 
 // JobStale implements fetcher.Observer.
 func (m *Metrics) JobStale(probe string) { m.jobsStale.WithLabelValues(probe).Inc() }
+
+// ObjectsCapped implements fetcher.Observer.
+func (m *Metrics) ObjectsCapped(probe string, left int) {
+	m.objectsCapped.WithLabelValues(probe).Add(float64(left))
+}
 
 // SlotSkipped implements scheduler.Observer.
 func (m *Metrics) SlotSkipped(probe string) { m.slotsSkipped.WithLabelValues(probe).Inc() }

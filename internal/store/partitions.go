@@ -26,7 +26,8 @@ const partitionLockTimeout = "5s"
 // the catalog under it, and a table created by someone not taking the lock
 // (an operator, say) is accepted too.
 //
-// The partition is created as a plain table LIKE its parent and then
+// The partition is created as a plain table with its parent's columns in
+// the order that costs no alignment padding (AlignedTableSQL) and then
 // attached: CREATE TABLE ... PARTITION OF would take an ACCESS EXCLUSIVE
 // lock on the parent and wait for every dashboard query reading it.
 func EnsurePartition(ctx context.Context, pool *pgxpool.Pool, probe string, t time.Time) error {
@@ -48,7 +49,10 @@ func EnsurePartition(ctx context.Context, pool *pgxpool.Pool, probe string, t ti
 		}
 		from, to := partition.Week(t)
 		parent := Table(probe)
-		create := fmt.Sprintf("CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS)", qualified, parent)
+		create, err := AlignedTableSQL(ctx, tx, parent, qualified)
+		if err != nil {
+			return err
+		}
 		attach := fmt.Sprintf("ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM ('%s') TO ('%s')",
 			parent, qualified, from.Format(time.RFC3339), to.Format(time.RFC3339))
 		for _, sql := range []string{create, attach} {

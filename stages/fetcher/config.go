@@ -1,9 +1,12 @@
 package fetcher
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pgcollector/pgcollector/internal/config"
+	"github.com/pgcollector/pgcollector/probes"
 )
 
 // Config of the fetcher stage.
@@ -14,6 +17,8 @@ type Config struct {
 	DatabaseListTTL     time.Duration `envconfig:"DATABASE_LIST_TTL" default:"60s" desc:"how long the list of a server's databases is reused"`
 	ShutdownGrace       time.Duration `envconfig:"FETCHER_SHUTDOWN_GRACE" default:"10s" desc:"time in-flight probes get to finish on shutdown before their jobs are handed back"`
 	StatementsTopN      int           `envconfig:"STATEMENTS_TOP_N" default:"1000" desc:"pg_stat_statements rows kept per run, by total time"`
+	MaxObjects          int           `envconfig:"PROBE_MAX_OBJECTS" default:"0" desc:"objects (tables, indexes, sequences, functions) kept per run of a per-object probe, most active first; 0 keeps all"`
+	MaxObjectsByProbe   []string      `envconfig:"PROBE_MAX_OBJECTS_BY_PROBE" default:"" desc:"per-probe caps overriding PGC_PROBE_MAX_OBJECTS, as probe=n pairs (n = 0 keeps all), e.g. pg_stat_all_indexes=2000"`
 }
 
 // Validate names the first setting that cannot work.
@@ -27,6 +32,50 @@ func (c Config) Validate() error {
 		return config.Errorf("PGC_AVAILABILITY_RECHECK", "must be at least 1s")
 	case c.StatementsTopN < 1:
 		return config.Errorf("PGC_STATEMENTS_TOP_N", "must be positive")
+	case c.MaxObjects < 0:
+		return config.Errorf("PGC_PROBE_MAX_OBJECTS", "must be 0 (no cap) or positive, got %d", c.MaxObjects)
 	}
-	return nil
+	_, err := c.objectCaps()
+	return err
+}
+
+// objectCaps is the cap of every probe that can be capped (one with an
+// Activity), from PGC_PROBE_MAX_OBJECTS and its per-probe overrides; a
+// probe without an entry is not capped.
+func (c Config) objectCaps() (map[string]int, error) {
+	caps := map[string]int{}
+	for _, p := range probes.All {
+		if p.Activity != "" && c.MaxObjects > 0 {
+			caps[p.Name] = c.MaxObjects
+		}
+	}
+	for _, item := range c.MaxObjectsByProbe {
+		name, num, ok := strings.Cut(item, "=")
+		name = strings.TrimSpace(name)
+		n, err := strconv.Atoi(strings.TrimSpace(num))
+		if !ok || err != nil || n < 0 {
+			return nil, config.Errorf("PGC_PROBE_MAX_OBJECTS_BY_PROBE", "want probe=n with n ≥ 0, got %q", item)
+		}
+		p, err := probes.ByName(name)
+		if err != nil || p.Activity == "" {
+			return nil, config.Errorf("PGC_PROBE_MAX_OBJECTS_BY_PROBE", "%q is not a per-object probe (%s)", name, strings.Join(cappable(), ", "))
+		}
+		if n == 0 {
+			delete(caps, name)
+		} else {
+			caps[name] = n
+		}
+	}
+	return caps, nil
+}
+
+// cappable names the probes a cap applies to.
+func cappable() []string {
+	var out []string
+	for _, p := range probes.All {
+		if p.Activity != "" {
+			out = append(out, p.Name)
+		}
+	}
+	return out
 }

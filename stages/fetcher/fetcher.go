@@ -48,6 +48,7 @@ type Fetcher struct {
 	avail  *availabilityCache
 	bursts *bursts
 	sizes  sizeHints // result sizes, to allocate each run's buffer once
+	caps   *objectCaps
 
 	bufferFull   atomic.Bool
 	bufferFullAt atomic.Int64 // unix nanoseconds of the last ErrBufferFull (job.go)
@@ -65,11 +66,15 @@ func New(cfg Config, src Source, pool *monpool.Manager, b Bus, log *slog.Logger)
 	if src == nil || pool == nil || b == nil || log == nil {
 		return nil, errors.New("fetcher: source, pool, bus and logger are required")
 	}
+	caps, err := cfg.objectCaps()
+	if err != nil {
+		return nil, err
+	}
 	return &Fetcher{
 		cfg: cfg, src: src, pool: pool, bus: b, log: log, now: time.Now,
 		dbs:   newDatabaseCache(cfg.DatabaseListTTL),
 		avail: newAvailabilityCache(cfg.AvailabilityRecheck), bursts: newBursts(),
-		obs: nopObserver{}, health: newHealth(),
+		obs: nopObserver{}, health: newHealth(), caps: newObjectCaps(caps),
 	}, nil
 }
 

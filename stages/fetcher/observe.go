@@ -18,6 +18,9 @@ type Observer interface {
 	// result is ResultOK, ResultError or ResultUnavailable; took is zero
 	// when the probe did not execute.
 	ProbeRun(probe, result string, took time.Duration, rows int)
+	// ObjectsCapped reports a run of a per-object probe that left out
+	// left objects of the least activity (PGC_PROBE_MAX_OBJECTS).
+	ObjectsCapped(probe string, left int)
 	// JobStale reports a job dropped because its slot had passed.
 	JobStale(probe string)
 	// BatchPublished reports a batch acknowledged by JetStream; kind is
@@ -50,6 +53,7 @@ func (f *Fetcher) SetObserver(o Observer) {
 type nopObserver struct{}
 
 func (nopObserver) ProbeRun(string, string, time.Duration, int) {}
+func (nopObserver) ObjectsCapped(string, int)                   {}
 func (nopObserver) JobStale(string)                             {}
 func (nopObserver) BatchPublished(string, string)               {}
 func (nopObserver) ConnectionUp(string, bool)                   {}

@@ -67,7 +67,11 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 	if p.RoundTrip {
 		data, err = roundTrip(runCtx, sess, conn.ID, collectedAt)
 	} else {
-		data, err = f.copyOut(runCtx, sess, conn, p, pc, version, collectedAt)
+		var sql string
+		data, sql, err = f.copyOut(runCtx, sess, conn, p, pc, version, collectedAt)
+		if err == nil {
+			f.checkCap(runCtx, sess, key, p, sql, data, log)
+		}
 	}
 	sess.Release(err != nil)
 	took := time.Since(start)
@@ -103,26 +107,27 @@ func (f *Fetcher) runOn(ctx context.Context, job bus.Job, conn catalog.Connectio
 // prepended by the server for database-scoped probes, and connection_id
 // and collected_at written in front of each row as it arrives
 // (RowPrefixer), so the bytes are ready for COPY FROM in the datastore and
-// the collector never decodes a row.
+// the collector never decodes a row. It also returns the probe's query
+// before the object cap, for checkCap.
 func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catalog.Connection, p probes.Probe,
-	pc catalog.ProbeConfig, version int, at time.Time) ([]byte, error) {
+	pc catalog.ProbeConfig, version int, at time.Time) ([]byte, string, error) {
 	hint := availKey{conn.ID, sess.Database, p.Name}
 	sql, ok := f.avail.query(hint), true
 	if sql == "" {
 		sql, ok = p.QueryFor(version)
 	}
 	if !ok {
-		return nil, fmt.Errorf("no query for server version %d", version)
+		return nil, "", fmt.Errorf("no query for server version %d", version)
 	}
 	sql = probes.WithTopN(sql, f.cfg.StatementsTopN)
-	copySQL := ProbeStatement(p, pc, version, sql)
+	copySQL := ProbeStatement(p, pc, version, p.WithMaxObjects(sql, f.caps.limit(p)))
 	w := NewRowPrefixer(conn.ID, at, f.sizes.get(hint))
 	if _, err := sess.Conn.PgConn().CopyTo(ctx, w, copySQL); err != nil {
 		w.Release()
-		return nil, fmt.Errorf("copy out %s: %w", p.Name, err)
+		return nil, "", fmt.Errorf("copy out %s: %w", p.Name, err)
 	}
 	f.sizes.put(hint, len(w.Bytes()))
-	return w.Bytes(), nil
+	return w.Bytes(), sql, nil
 }
 
 // ProbeStatement is what the server is sent for one run of the probe's

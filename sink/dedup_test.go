@@ -1,0 +1,212 @@
+package sink
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/config"
+	"github.com/pgcollector/pgcollector/internal/pgtest"
+	"github.com/pgcollector/pgcollector/internal/store"
+	"github.com/pgcollector/pgcollector/probes"
+)
+
+// datastore is one database of a test cluster migrated with the real
+// catalogue.
+type datastore struct {
+	t    testing.TB
+	pool *pgxpool.Pool
+}
+
+func newDatastore(t testing.TB, pg *pgtest.Cluster, admin *pgxpool.Pool, name string) *datastore {
+	t.Helper()
+	ctx := t.Context()
+	_, err := admin.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	pool, err := pgxpool.New(ctx, pg.DSN(name))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	require.NoError(t, store.Migrate(ctx, pool, probes.All))
+	_, err = pool.Exec(ctx, `INSERT INTO public.connections (id, name, host) VALUES (1, 'one', 'h1')`)
+	require.NoError(t, err)
+	return &datastore{t: t, pool: pool}
+}
+
+// ingester is a fresh sink writing to ds: a new process, with an empty
+// dedup cache.
+func (ds *datastore) ingester(dedup bool, force bool) *Ingester {
+	ds.t.Helper()
+	cfg := config.Default[Config]()
+	cfg.Dedup = dedup
+	in, err := NewIngester(cfg, ds.pool, slog.New(slog.NewTextHandler(io.Discard, nil)), force)
+	require.NoError(ds.t, err)
+	return in
+}
+
+// rows returns the rows of sql, each as its text form, in order.
+func (ds *datastore) rows(sql string, args ...any) []string {
+	ds.t.Helper()
+	rows, err := ds.pool.Query(ds.t.Context(), sql, args...)
+	require.NoError(ds.t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		require.NoError(ds.t, err)
+		out = append(out, fmt.Sprint(vals...))
+	}
+	require.NoError(ds.t, rows.Err())
+	return out
+}
+
+func (ds *datastore) count(sql string) int {
+	var n int
+	require.NoError(ds.t, ds.pool.QueryRow(ds.t.Context(), sql).Scan(&n))
+	return n
+}
+
+// scenario is one delivery step: batches handed to one sink of a store.
+type delivery struct {
+	sink    int // which of the dedup store's sinks; the full store has one
+	batches []bus.Batch
+}
+
+// dedupScenario builds the deliveries of 40 runs, 5 minutes apart, from a
+// Sunday 21:03 UTC across the Monday partition boundary, with a
+// redelivery, batches out of order, a sink restart, two sinks taking turns,
+// a batch split in parts and a late run after a keyframe.
+func dedupScenario() (deliveries []delivery, runTimes []time.Time) {
+	m := newFleetModel(7, 1)
+	start := time.Date(2026, 12, 6, 21, 3, 0, 0, time.UTC) // a Sunday
+	runs := map[int][]bus.Batch{}
+	for r := 1; r <= 40; r++ {
+		m.step()
+		t := start.Add(time.Duration(r-1) * 5 * time.Minute)
+		runTimes = append(runTimes, t)
+		bs := m.batches(t, int64(r))
+		if r == 33 {
+			var parted []bus.Batch
+			for _, b := range bs {
+				if b.Probe == "pg_stat_all_tables" && b.Database == "app" {
+					parted = append(parted, split(b, 7)...)
+				} else {
+					parted = append(parted, b)
+				}
+			}
+			bs = parted
+		}
+		runs[r] = bs
+	}
+	order := []int{}
+	for r := 1; r <= 40; r++ {
+		switch r {
+		case 11:
+			order = append(order, 11, 10) // 10 delivered again
+		case 17:
+			// 17 comes after 19
+		case 19:
+			order = append(order, 19, 17)
+		case 38:
+			// 38 comes last, after the keyframe of 39 or 40
+		default:
+			order = append(order, r)
+		}
+	}
+	order = append(order, 38)
+	for _, r := range order {
+		sink := 0
+		switch {
+		case r >= 20 && r < 25:
+			sink = 1 // sink 0 restarted: a fresh cache
+		case r >= 25 && r <= 32:
+			sink = 1 + r%2 // two sinks taking turns
+		case r > 32:
+			sink = 2
+		}
+		deliveries = append(deliveries, delivery{sink: sink, batches: runs[r]})
+	}
+	return deliveries, runTimes
+}
+
+// TestDedupEqualsFullSeries stores the same deliveries into a datastore
+// with dedup off and one with dedup on, and requires that the stored
+// form, read through metrics.<probe>_series and _at, is the full series at
+// every run time and between runs.
+func TestDedupEqualsFullSeries(t *testing.T) {
+	for _, v := range pgtest.Versions() {
+		t.Run(fmt.Sprintf("pg%d", v), func(t *testing.T) {
+			full, dd := storeScenario(t, v)
+			for _, probe := range []string{"pg_stat_all_tables", "pg_stat_statements"} {
+				raw := full.rows(`SELECT x::text FROM ` + store.Table(probe) + ` x ORDER BY 1`)
+				require.NotEmpty(t, raw)
+				series := `SELECT x::text FROM ` + store.SeriesFunction(probe) + `('-infinity', 'infinity') x ORDER BY 1`
+				require.Equal(t, raw, full.rows(series), "%s: series of the full store", probe)
+				require.Equal(t, raw, dd.rows(series), "%s: series of the deduplicated store", probe)
+				fullRows, ddRows := full.count(`SELECT count(*) FROM `+store.Table(probe)), dd.count(`SELECT count(*) FROM `+store.Table(probe))
+				t.Logf("%s: %d rows stored in full, %d deduplicated (markers and tombstones included)", probe, fullRows, ddRows)
+				require.Less(t, ddRows, fullRows*3/4, probe)
+			}
+			// The scenario reached every case: keyframes, deltas and
+			// tombstones, and full runs outside the chain (the batch
+			// out of order, the one in parts, the late one).
+			tbl := store.Table("pg_stat_all_tables")
+			require.Equal(t, []string{"d", "k", "t"}, dd.rows(`SELECT DISTINCT sample_kind::text FROM `+tbl+
+				` WHERE sample_kind IS NOT NULL AND database_name = 'app' ORDER BY 1`))
+			fullRuns := dd.rows(`SELECT DISTINCT collected_at FROM ` + tbl + ` x WHERE database_name = 'app' AND NOT EXISTS (
+  SELECT 1 FROM ` + tbl + ` m WHERE m.collected_at = x.collected_at AND m.database_name = 'app' AND m.sample_kind IS NOT NULL)
+ORDER BY 1`)
+			require.Len(t, fullRuns, 3, "runs 17, 33 and 38 stored in full without a marker: %v", fullRuns)
+			// Between runs, before the first and long after the last.
+			_, runTimes := dedupScenario()
+			times := []time.Time{runTimes[0].Add(-time.Minute), runTimes[len(runTimes)-1].Add(3 * time.Hour)}
+			for _, rt := range runTimes {
+				times = append(times, rt, rt.Add(150*time.Second))
+			}
+			for _, probe := range []string{"pg_stat_all_tables", "pg_stat_statements"} {
+				at := `SELECT x::text FROM ` + store.AtFunction(probe) + `($1) x ORDER BY 1`
+				for i, tm := range times {
+					want := full.rows(at, tm)
+					if i > 1 {
+						require.NotEmpty(t, want, "%s at %s", probe, tm)
+					}
+					require.Equal(t, want, dd.rows(at, tm), "%s at %s", probe, tm)
+				}
+			}
+		})
+	}
+}
+
+// storeScenario runs the deliveries of dedupScenario into two datastores
+// of one cluster, dedup off and on, then replays one run with force into
+// the deduplicated one.
+func storeScenario(t *testing.T, version int) (full, dd *datastore) {
+	t.Helper()
+	ctx := t.Context()
+	pg := pgtest.Start(t, pgtest.Options{Version: version})
+	admin, err := pgxpool.New(ctx, pg.DSN("postgres"))
+	require.NoError(t, err)
+	t.Cleanup(admin.Close)
+	full = newDatastore(t, pg, admin, "full_series")
+	dd = newDatastore(t, pg, admin, "deduplicated")
+	deliveries, _ := dedupScenario()
+	fullSink := full.ingester(false, false)
+	sinks := []*Ingester{dd.ingester(true, false), dd.ingester(true, false), dd.ingester(true, false)}
+	for _, d := range deliveries {
+		_, err := fullSink.Ingest(ctx, d.batches)
+		require.NoError(t, err)
+		_, err = sinks[d.sink].Ingest(ctx, d.batches)
+		require.NoError(t, err)
+	}
+	// A forced replay of a delta run keeps its chain intact.
+	replayed := deliveries[22].batches
+	res, err := dd.ingester(true, true).Ingest(ctx, replayed)
+	require.NoError(t, err)
+	require.Positive(t, res.Rows)
+	return full, dd
+}

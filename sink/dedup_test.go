@@ -210,3 +210,78 @@ func storeScenario(t *testing.T, version int) (full, dd *datastore) {
 	require.Positive(t, res.Rows)
 	return full, dd
 }
+
+// TestDedupTwoSinksOnTheBus runs the scenario's batches through the real
+// stage: two sinks with two workers each consume PGC_BATCHES at once, so
+// runs of one chain are written concurrently, in any order, by sinks
+// whose caches go stale. The stored form must still read as the full
+// series, and the rows skipped are counted.
+func TestDedupTwoSinksOnTheBus(t *testing.T) {
+	e := newEnv(t, probes.All)
+	full := newDatastore(t, e.pg, e.pool, "full_series")
+	deliveries, _ := dedupScenario()
+	fullSink := full.ingester(false, false)
+	for _, d := range deliveries {
+		_, err := fullSink.Ingest(e.ctx, d.batches)
+		require.NoError(t, err)
+	}
+	cfg := testConfig()
+	a, stopA := e.start(cfg, nil)
+	b, stopB := e.start(cfg, nil)
+	for _, d := range deliveries {
+		for i, bt := range d.batches {
+			e.publishRaw(bt, fmt.Sprintf("%s#%d#%d#%d", bt.ID, bt.Part, len(d.batches), i))
+		}
+	}
+	e.settled()
+	require.NoError(t, stopA())
+	require.NoError(t, stopB())
+	dd := &datastore{t: t, pool: e.pool}
+	for _, probe := range []string{"pg_stat_all_tables", "pg_stat_statements"} {
+		series := `SELECT x::text FROM ` + store.SeriesFunction(probe) + `('-infinity', 'infinity') x ORDER BY 1`
+		require.Equal(t, full.rows(`SELECT x::text FROM `+store.Table(probe)+` x ORDER BY 1`), dd.rows(series), probe)
+	}
+	skipped := a.Stats().RowsUnchanged.Load() + b.Stats().RowsUnchanged.Load()
+	t.Logf("rows skipped: %d (sink a %d, sink b %d)", skipped, a.Stats().RowsUnchanged.Load(), b.Stats().RowsUnchanged.Load())
+	require.Positive(t, skipped)
+}
+
+func TestDedupConfig(t *testing.T) {
+	c := config.Default[Config]()
+	require.True(t, c.Dedup)
+	require.Equal(t, time.Hour, c.FullEvery)
+	c.FullEvery = time.Second
+	require.ErrorContains(t, c.Validate(), "PGC_SINK_FULL_EVERY")
+	c.FullEvery = 8 * 24 * time.Hour
+	require.ErrorContains(t, c.Validate(), "PGC_SINK_FULL_EVERY")
+}
+
+func TestRowScanner(t *testing.T) {
+	cols := []string{"connection_id", "collected_at", "database_name", "a", "k1", "b", "k2"}
+	sc, err := newRowScanner(cols, []string{"k1", "k2"})
+	require.NoError(t, err)
+	k, h1, err := sc.scan([]byte("1\t2026-01-01 00:00:00+00\tdb\tx\tK\\t1\ty\tK2"))
+	require.NoError(t, err)
+	require.Equal(t, "K\\t1\tK2", string(k))
+	// Only collected_at differs: the same hash.
+	_, h2, err := sc.scan([]byte("1\t2026-01-01 00:05:00+00\tdb\tx\tK\\t1\ty\tK2"))
+	require.NoError(t, err)
+	require.Equal(t, h1, h2)
+	_, h3, err := sc.scan([]byte("1\t2026-01-01 00:05:00+00\tdb\tx\tK\\t1\tz\tK2"))
+	require.NoError(t, err)
+	require.NotEqual(t, h1, h3)
+	_, _, err = sc.scan([]byte("1\t2026-01-01 00:05:00+00\tdb"))
+	require.Error(t, err)
+	_, err = newRowScanner(cols, []string{"missing"})
+	require.Error(t, err)
+
+	objects := map[string]*object{"a": {hash: 1}, "K\\t1\tK2": {hash: h1}, "": {hash: 0}}
+	back, err := decodeObjects(encodeObjects(objects))
+	require.NoError(t, err)
+	require.Len(t, back, 3)
+	for k, o := range objects {
+		require.Equal(t, o.hash, back[k].hash, k)
+	}
+	_, err = decodeObjects([]byte{5, 'a'})
+	require.Error(t, err)
+}

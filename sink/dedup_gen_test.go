@@ -79,12 +79,13 @@ func (m *fleetModel) step() {
 	}
 	for _, db := range m.dbs {
 		db.commits += 1 + int64(m.rnd.IntN(50))
-		for k := range db.tables {
+		// In key order, so that the same seed gives the same runs.
+		for _, k := range sortedKeys64(db.tables) {
 			if m.rnd.Float64() < db.busy {
 				db.tables[k] += 1 + int64(m.rnd.IntN(9))
 			}
 		}
-		for k := range db.stmts {
+		for _, k := range sortedKeys64(db.stmts) {
 			if m.rnd.Float64() < db.busy {
 				db.stmts[k] += 1 + int64(m.rnd.IntN(9))
 			}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -162,6 +164,9 @@ func TestDedupEqualsFullSeries(t *testing.T) {
   SELECT 1 FROM ` + tbl + ` m WHERE m.collected_at = x.collected_at AND m.database_name = 'app' AND m.sample_kind IS NOT NULL)
 ORDER BY 1`)
 			require.Len(t, fullRuns, 3, "runs 17, 33 and 38 stored in full without a marker: %v", fullRuns)
+			// The first run of the new week (run 37, Monday 00:03) is a keyframe.
+			require.Equal(t, 1, dd.count(`SELECT count(*) FROM `+tbl+` WHERE sample_kind = 'k' AND database_name = 'app'
+				AND collected_at = '2026-12-07 00:03:00+00'`))
 			// Between runs, before the first and long after the last.
 			_, runTimes := dedupScenario()
 			times := []time.Time{runTimes[0].Add(-time.Minute), runTimes[len(runTimes)-1].Add(3 * time.Hour)}
@@ -284,4 +289,44 @@ func TestRowScanner(t *testing.T) {
 	}
 	_, err = decodeObjects([]byte{5, 'a'})
 	require.Error(t, err)
+}
+
+// TestDocumentedQueries runs every query of docs/storage.md on the
+// datastore stored in full and the deduplicated one, over windows inside
+// a chain, across keyframes and across the partition boundary, and
+// requires the same answer.
+func TestDocumentedQueries(t *testing.T) {
+	doc, err := os.ReadFile("../docs/storage.md")
+	require.NoError(t, err)
+	queries := documentedQueries(string(doc))
+	require.Len(t, queries, 3)
+	full, dd := storeScenario(t, 0)
+	_, runs := dedupScenario()
+	windows := [][2]time.Time{
+		{runs[0], runs[len(runs)-1]},
+		{runs[2].Add(time.Minute), runs[19]},
+		{runs[9], runs[13].Add(-time.Minute)},
+		{runs[29], runs[39]}, // across Monday 00:00 UTC
+	}
+	for name, q := range queries {
+		sql := strings.NewReplacer(":'from'", "$1::timestamptz", ":'to'", "$2::timestamptz").Replace(q)
+		for _, w := range windows {
+			want := full.rows(sql, w[0], w[1])
+			require.NotEmpty(t, want, "%s over %v", name, w)
+			require.Equal(t, want, dd.rows(sql, w[0], w[1]), "%s over %v", name, w)
+		}
+	}
+}
+
+// documentedQueries returns the SQL blocks of a page that follow a
+// "<!-- query: name -->" line, by name.
+func documentedQueries(doc string) map[string]string {
+	out := map[string]string{}
+	for _, chunk := range strings.Split(doc, "<!-- query: ")[1:] {
+		name, rest, _ := strings.Cut(chunk, " -->")
+		_, body, _ := strings.Cut(rest, "```sql\n")
+		body, _, _ = strings.Cut(body, "```")
+		out[name] = body
+	}
+	return out
 }

@@ -41,14 +41,16 @@ import (
 
 // object is one object of a chain's last run.
 type object struct {
-	hash uint64
-	gen  uint32 // the run that last saw it
+	off int    // offset of its hash in runState.blob
+	gen uint32 // the run that last saw it
 }
 
 // runState is one dedup_state row.
 type runState struct {
 	at, keyframeAt time.Time // at zero: no chain yet
 	objects        map[string]*object
+	blob           []byte // the objects as dedup_state.keys holds them (dedup_rows.go)
+	dirty          bool   // objects were removed: blob must be rebuilt
 	gen            uint32
 }
 
@@ -146,13 +148,15 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 	}
 	st.gen++
 	gen := st.gen
+	// out holds the rows a delta keeps, from its first left-out row on:
+	// until then the rows kept are a prefix of b.Data, and a delta that
+	// leaves none out is stored from b.Data without a copy.
 	var out []byte
-	if !keyframe {
-		out = bufpool.Get(len(b.Data))
-	}
-	var skipped int64
+	copying := false
+	var skipped, seen int64
 	for rest := b.Data; len(rest) > 0; {
 		var row []byte
+		rowStart := len(b.Data) - len(rest)
 		row, rest = nextRow(rest)
 		k, h, err := sc.scan(row)
 		if err != nil {
@@ -160,41 +164,58 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 			return
 		}
 		o, ok := st.objects[string(k)]
-		switch {
-		case ok && o.gen == gen:
+		if ok && o.gen == gen {
 			// A repeated key: the run cannot be told apart per object.
 			d.reset(st, w, key(b), out)
 			return
+		}
+		seen++
+		switch {
 		case !ok:
-			st.objects[string(k)] = &object{hash: h, gen: gen}
-		case o.hash == h && !keyframe:
+			st.add(k, h, gen)
+		case st.hash(o) == h && !keyframe:
 			o.gen = gen
 			skipped++
+			if !copying {
+				// Most rows of a delta are left out: start small, grow
+				// in the pool.
+				copying = true
+				out = bufpool.Get(max(rowStart, 64<<10))
+				out = append(out, b.Data[:rowStart]...)
+			}
 			continue
 		default:
-			o.hash, o.gen = h, gen
+			st.setHash(o, h)
+			o.gen = gen
 		}
-		if !keyframe {
+		if copying {
+			if cap(out)-len(out) < len(row)+1 {
+				out = bufpool.Grow(out, len(row)+1)
+			}
 			out = append(out, row...)
 			out = append(out, '\n')
 		}
 	}
 	ex := w.extra(p)
 	scoped := p.Scope == probes.ScopeDatabase
-	for k, o := range st.objects {
-		if o.gen != gen {
-			if !keyframe {
-				ex.add(b.ConnectionID, t, b.Database, scoped, len(p.Key), []byte(k), store.KindTombstone)
-				w.tombs++
+	// Objects of the previous run that this one lacks; the walk over all
+	// objects is needed only when there are some.
+	if int(seen) < len(st.objects) {
+		for k, o := range st.objects {
+			if o.gen != gen {
+				if !keyframe {
+					ex.add(b.ConnectionID, t, b.Database, scoped, len(p.Key), []byte(k), store.KindTombstone)
+					w.tombs++
+				}
+				st.remove(k)
 			}
-			delete(st.objects, k)
 		}
 	}
 	kind := store.KindDelta
 	if keyframe {
 		kind = store.KindKeyframe
 		st.keyframeAt = t
-	} else {
+	} else if copying {
 		it.data, it.filtered = out, true
 	}
 	ex.add(b.ConnectionID, t, b.Database, scoped, len(p.Key), nil, kind)

@@ -49,6 +49,12 @@ func (d *deduper) apply(ctx context.Context, tx pgx.Tx, p *plan) (*dedupWork, er
 	if len(items) == 0 {
 		return nil, nil
 	}
+	for _, it := range items {
+		// A retried write decides afresh. The rows kept by a failed
+		// attempt are left to the garbage collector: pgx may return from
+		// a broken COPY before its reader has stopped.
+		it.data, it.filtered = nil, false
+	}
 	w := &dedupWork{states: map[stateKey]*runState{}, changed: map[stateKey]bool{}, extras: map[string]*extraRows{}}
 	var keys []stateKey
 	for _, it := range items {
@@ -111,7 +117,7 @@ func (d *deduper) lock(ctx context.Context, tx pgx.Tx, keys []stateKey, w *dedup
 				if err != nil {
 					return err
 				}
-				st.at, st.keyframeAt, st.objects = t.UTC(), kf.UTC(), objects
+				st.at, st.keyframeAt, st.objects, st.blob = t.UTC(), kf.UTC(), objects, blob
 			}
 			w.states[k] = st
 			return nil
@@ -148,7 +154,7 @@ func (d *deduper) save(ctx context.Context, tx pgx.Tx, w *dedupWork) error {
 		conns[i], dbs[i], prs[i] = k.conn, k.db, k.probe
 		if st := w.states[k]; st != nil && !st.at.IsZero() {
 			t, kf := st.at, st.keyframeAt
-			ts[i], kfs[i], blobs[i] = &t, &kf, encodeObjects(st.objects)
+			ts[i], kfs[i], blobs[i] = &t, &kf, st.encoded()
 		}
 	}
 	if _, err := tx.Exec(ctx, dedupWriteSQL, conns, dbs, prs, ts, kfs, blobs); err != nil {

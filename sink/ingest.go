@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/bufpool"
 	"github.com/pgcollector/pgcollector/internal/store"
 	"github.com/pgcollector/pgcollector/probes"
 )
@@ -116,6 +117,16 @@ func (in *Ingester) Ingest(ctx context.Context, batches []bus.Batch) (IngestResu
 		return res, nil
 	}
 	in.s.pace.wait(ctx)
+	// The rows dedup kept of a batch live in pooled buffers (dedup.go);
+	// the caller's batches are left as they are.
+	defer func() {
+		for _, it := range items {
+			if it.filtered {
+				bufpool.Put(it.data)
+				it.data, it.filtered = nil, false
+			}
+		}
+	}()
 	w, cls, err := in.s.attempt(ctx, items)
 	switch {
 	case err == nil:

@@ -12,6 +12,7 @@ package probes
 var pgStatAllIndexes = Probe{
 	Name:            "pg_stat_all_indexes",
 	Scope:           ScopeDatabase,
+	Key:             []string{"indexrelid"},
 	Description:     "Scan, tuple and block I/O counters per index (pg_stat_all_indexes, pg_statio_all_indexes).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,

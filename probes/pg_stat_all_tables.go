@@ -17,6 +17,7 @@ package probes
 var pgStatAllTables = Probe{
 	Name:            "pg_stat_all_tables",
 	Scope:           ScopeDatabase,
+	Key:             []string{"relid"},
 	Description:     "Scan, tuple, vacuum/analyze and block I/O counters per table (pg_stat_all_tables, pg_statio_all_tables).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,

@@ -30,6 +30,7 @@ package probes
 var pgStatStatements = Probe{
 	Name:            "pg_stat_statements",
 	Scope:           ScopeDatabase,
+	Key:             []string{"userid", "dbid", "toplevel", "queryid"},
 	Description:     "Top 1000 statements by total execution time (pg_stat_statements extension).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,

@@ -6,6 +6,7 @@ package probes
 var pgStatUserFunctions = Probe{
 	Name:            "pg_stat_user_functions",
 	Scope:           ScopeDatabase,
+	Key:             []string{"funcid"},
 	Description:     "Calls and total/self time per tracked function (pg_stat_user_functions).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,

@@ -5,6 +5,7 @@ package probes
 var pgStatioAllSequences = Probe{
 	Name:            "pg_statio_all_sequences",
 	Scope:           ScopeDatabase,
+	Key:             []string{"relid"},
 	Description:     "Block reads and buffer hits per sequence (pg_statio_all_sequences).",
 	IntervalSeconds: 300,
 	RetentionDays:   7,

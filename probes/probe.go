@@ -67,6 +67,15 @@ type Probe struct {
 	// last stored one for the same connection and database.
 	ChangeTracked bool
 
+	// Key names the columns that identify one object of a per-object probe
+	// (a table, an index, a statement) within one run on one connection
+	// and database. The sink stores a keyed probe's row only when it
+	// differs from the last stored row of the same object, with a full run
+	// (keyframe) every PGC_SINK_FULL_EVERY; docs/storage.md describes the
+	// stored form and metrics.<probe>_at the reading. The key must be
+	// unique within a run: a run with a repeated key is stored in full.
+	Key []string
+
 	// ClusterWide marks a database-scoped probe whose source shows the
 	// whole cluster (pg_stat_statements): availability is checked per
 	// database, but it is collected from one database per server only, so

@@ -114,6 +114,18 @@ func TestRegistryIsWellFormed(t *testing.T) {
 				require.Containsf(t, storedTypes, c.Type, "column %s", c.Name)
 			}
 
+			// A key names distinct columns of the probe's own; the sink
+			// adds sample_kind to a keyed probe's table.
+			require.False(t, names["sample_kind"], "sample_kind is the sink's column")
+			require.False(t, len(p.Key) > 0 && p.ChangeTracked, "a probe is keyed or change-tracked, not both")
+			keyed := map[string]bool{}
+			for _, k := range p.Key {
+				require.Truef(t, slices.ContainsFunc(p.Columns, func(c probes.Column) bool { return c.Name == k }),
+					"key column %s is not a column of the probe", k)
+				require.Falsef(t, keyed[k], "key column %s twice", k)
+				keyed[k] = true
+			}
+
 			require.NotEmpty(t, p.Queries)
 			for i, q := range p.Queries {
 				require.Contains(t, versionThresholds, q.MinVersion)
@@ -231,6 +243,18 @@ func checkProbeOnServer(ctx context.Context, t *testing.T, version int, super, m
 
 	require.Empty(t, checkReason(ctx, t, monitor, p), "the Check must pass for a pg_monitor role")
 	collect(ctx, t, monitor, version, p, sql)
+	if len(p.Key) > 0 {
+		// The sink tells a run's objects apart by the key: it must be
+		// unique in a run (a run where it is not is stored in full).
+		var keys []string
+		for _, k := range p.Key {
+			keys = append(keys, pgx.Identifier{k}.Sanitize())
+		}
+		var dups int
+		require.NoError(t, super.QueryRow(ctx, "SELECT count(*) FROM (SELECT 1 FROM ("+sql+") q GROUP BY "+
+			strings.Join(keys, ", ")+" HAVING count(*) > 1) d").Scan(&dups))
+		require.Zero(t, dups, "rows sharing a key %v", p.Key)
+	}
 	if p.Activity != "" {
 		checkCapped(ctx, t, monitor, version, p, sql)
 	}

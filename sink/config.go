@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/partition"
 )
 
 // Config tunes the sink. cmd loads it under the PGC prefix, so the
@@ -28,6 +29,12 @@ type Config struct {
 	// drain of a backlog after a datastore outage.
 	Workers          int     `envconfig:"SINK_WORKERS" default:"2" desc:"flushes one sink runs in parallel, each on its own datastore connection"`
 	MaxRowsPerSecond float64 `envconfig:"SINK_MAX_ROWS_PER_SECOND" default:"0" desc:"rows per second one sink writes at most, over all its workers (0: unlimited)"`
+	// Dedup and FullEvery shape the stored form of keyed probes
+	// (probes.Probe.Key, dedup.go): a row equal to the last stored row of
+	// its object is not stored again, and a run is stored in full at least
+	// every FullEvery, and as the first run of every weekly partition.
+	Dedup     bool          `envconfig:"SINK_DEDUP" default:"true" desc:"store a per-object row only when it changed since the object's last stored row (docs/storage.md)"`
+	FullEvery time.Duration `envconfig:"SINK_FULL_EVERY" default:"1h" desc:"with PGC_SINK_DEDUP, store a run of each connection and probe in full at least this often"`
 	// ReplayWindow is the bus's replay window (bus.Config.ReplayWindow),
 	// set by cmd so that New can check LedgerRetention against it. Zero
 	// skips the check.
@@ -60,6 +67,10 @@ func (c Config) Validate() error {
 	}
 	if c.MaxRowsPerSecond < 0 {
 		bad("PGC_SINK_MAX_ROWS_PER_SECOND", "must not be negative (0 is unlimited), got %g", c.MaxRowsPerSecond)
+	}
+	if c.FullEvery < time.Minute || c.FullEvery > partition.Length {
+		bad("PGC_SINK_FULL_EVERY", "must be between 1m and %s (a weekly partition starts with a full run anyway), got %s",
+			partition.Length, c.FullEvery)
 	}
 	if c.ReplayWindow > 0 && c.LedgerRetention <= c.ReplayWindow {
 		bad("PGC_SINK_LEDGER_RETENTION", "must exceed the replay window PGC_REPLAY_WINDOW (%s), got %s: "+

@@ -133,8 +133,7 @@ func (s *Sink) done(items []*item, w written) (bool, error) {
 		// The write is over, so nothing reads the decoded body any more.
 		// After a failed one it is left to the garbage collector: pgx may
 		// return from a broken COPY before its reader has stopped.
-		bufpool.Put(it.buf)
-		it.buf, it.b.Data = nil, nil
+		it.release()
 	}
 	st := &s.stats
 	st.Flushes.Add(1)
@@ -143,6 +142,11 @@ func (s *Sink) done(items []*item, w written) (bool, error) {
 	st.StatusesStored.Add(w.statuses)
 	st.Duplicates.Add(w.duplicates)
 	st.SnapshotsUnchanged.Add(w.unchanged)
+	st.RowsUnchanged.Add(w.skipped)
+	st.Tombstones.Add(w.tombstones)
+	if w.skipped > 0 || w.tombstones > 0 {
+		s.obs.Deduplicated(w.skipped, w.tombstones)
+	}
 	s.pace.charge(w.rows)
 	if lasted, naks, ok := s.outage.recovered(st.Naks.Load()); ok {
 		s.log.Info("datastore writes recovered; draining the backlog", "outage", lasted.Round(time.Millisecond),

@@ -12,7 +12,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/bufpool"
 	"github.com/pgcollector/pgcollector/internal/store"
+	"github.com/pgcollector/pgcollector/probes"
 )
 
 // Ingester writes batches through the sink's write path — partitions, one
@@ -85,6 +87,7 @@ func NewIngester(cfg Config, pool *pgxpool.Pool, log *slog.Logger, force bool) (
 		pace:   newPacer(cfg.MaxRowsPerSecond),
 		obs:    nopObserver{},
 		replay: &ingestMode{force: force},
+		dedup:  newDeduper(cfg, probes.All),
 	}}, nil
 }
 
@@ -114,6 +117,16 @@ func (in *Ingester) Ingest(ctx context.Context, batches []bus.Batch) (IngestResu
 		return res, nil
 	}
 	in.s.pace.wait(ctx)
+	// The rows dedup kept of a batch live in pooled buffers (dedup.go);
+	// the caller's batches are left as they are.
+	defer func() {
+		for _, it := range items {
+			if it.filtered {
+				bufpool.Put(it.data)
+				it.data, it.filtered = nil, false
+			}
+		}
+	}()
 	w, cls, err := in.s.attempt(ctx, items)
 	switch {
 	case err == nil:
@@ -143,6 +156,10 @@ func (in *Ingester) Ingest(ctx context.Context, batches []bus.Batch) (IngestResu
 func result(w written) IngestResult {
 	return IngestResult{Batches: w.batches, Rows: w.rows, Duplicates: w.duplicates, Unchanged: w.unchanged}
 }
+
+// forced reports a force replay, which stores every run in full and
+// leaves the chains of keyed probes alone (dedup.go).
+func (m *ingestMode) forced() bool { return m != nil && m.force }
 
 // beforePlan makes force forget which parts the ledger holds, keeping the
 // collection time of the run it kept.
@@ -221,11 +238,18 @@ func queueDeleteSamples(batch *pgx.Batch, probe string, p *plan) {
 		}
 	}
 	table := store.Table(probe)
+	// A keyed probe's markers and tombstones stay: they say how the
+	// sample's run relates to its chain, and the rows stored again in
+	// full are its values either way (docs/storage.md).
+	var keep string
+	if p, err := probes.ByName(probe); err == nil && len(p.Key) > 0 {
+		keep = " AND m." + store.SampleKind + " IS NULL"
+	}
 	if scoped {
 		batch.Queue(`DELETE FROM `+table+` m USING unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS k(c, t, d)
-WHERE m.connection_id = k.c AND m.collected_at = k.t AND m.database_name = k.d`, conns, times, dbs)
+WHERE m.connection_id = k.c AND m.collected_at = k.t AND m.database_name = k.d`+keep, conns, times, dbs)
 		return
 	}
 	batch.Queue(`DELETE FROM `+table+` m USING unnest($1::bigint[], $2::timestamptz[]) AS k(c, t)
-WHERE m.connection_id = k.c AND m.collected_at = k.t`, conns, times)
+WHERE m.connection_id = k.c AND m.collected_at = k.t`+keep, conns, times)
 }

@@ -16,6 +16,10 @@ type Observer interface {
 	Redelivered(consumer string)
 	// Poison reports a message terminated because it can never be stored.
 	Poison(stage string)
+	// Deduplicated reports, per committed write, the rows of keyed probes
+	// not stored because they equal their object's last stored row, and
+	// the tombstones stored for objects that are gone.
+	Deduplicated(skipped, tombstones int64)
 }
 
 // SetObserver directs the sink's events to o. Call it before Run; nil
@@ -33,3 +37,4 @@ func (nopObserver) Written(int64, int64, time.Duration) {}
 func (nopObserver) IngestLag(time.Duration)             {}
 func (nopObserver) Redelivered(string)                  {}
 func (nopObserver) Poison(string)                       {}
+func (nopObserver) Deduplicated(int64, int64)           {}

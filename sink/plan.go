@@ -7,6 +7,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/bufpool"
 )
 
 // item is one decoded message of a flush.
@@ -14,6 +15,28 @@ type item struct {
 	msg jetstream.Msg
 	b   bus.Batch
 	buf []byte // b.Data's buffer from bufpool, if its body was decoded into one
+	// data replaces b.Data in the COPY when filtered: the rows of a delta
+	// run that changed (dedup.go), in a buffer from bufpool. b.Data stays
+	// whole, so a retried write decides again from the same rows.
+	data     []byte
+	filtered bool
+}
+
+// copyData is what the COPY of the item stores.
+func (it *item) copyData() []byte {
+	if it.filtered {
+		return it.data
+	}
+	return it.b.Data
+}
+
+// release gives the item's buffers back once nothing reads them.
+func (it *item) release() {
+	bufpool.Put(it.buf)
+	if it.filtered {
+		bufpool.Put(it.data)
+	}
+	it.buf, it.b.Data, it.data, it.filtered = nil, nil, nil, false
 }
 
 // stateKey names the per-probe state rows: probe_state, probe_availability

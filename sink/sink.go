@@ -14,6 +14,7 @@ import (
 
 	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/store"
+	"github.com/pgcollector/pgcollector/probes"
 )
 
 const (
@@ -39,6 +40,8 @@ type Stats struct {
 	StatusesStored     atomic.Int64 // status batches recorded
 	Duplicates         atomic.Int64 // batch parts skipped: already in the ledger
 	SnapshotsUnchanged atomic.Int64 // change-tracked parts skipped: equal to the last snapshot
+	RowsUnchanged      atomic.Int64 // keyed rows not stored: equal to their object's last stored row
+	Tombstones         atomic.Int64 // keyed objects recorded as gone
 	Poison             atomic.Int64 // messages terminated: undecodable or refused by the datastore
 	Naks               atomic.Int64 // messages negatively acknowledged for a retry
 	Flushes            atomic.Int64 // committed transactions
@@ -53,6 +56,7 @@ type Sink struct {
 	parts *store.Partitions
 	stats Stats
 	obs   Observer
+	dedup *deduper // nil when PGC_SINK_DEDUP is off
 
 	outage *outage // shared by the workers (pace.go)
 	pace   *pacer
@@ -87,6 +91,7 @@ func New(cfg Config, pool *pgxpool.Pool, b *bus.Bus, log *slog.Logger) (*Sink, e
 		outage: &outage{retry: backoff{min: minBackoff, max: cfg.MaxBackoff}},
 		pace:   newPacer(cfg.MaxRowsPerSecond),
 		obs:    nopObserver{},
+		dedup:  newDeduper(cfg, probes.All),
 		// Set only in builds with the pgc_faults tag (fault_on.go).
 		afterCommit: faultAfterCommit(),
 	}, nil

@@ -19,6 +19,7 @@ import (
 // written counts what one committed write did.
 type written struct {
 	batches, rows, statuses, duplicates, unchanged int64
+	skipped, tombstones                            int64 // dedup.go
 }
 
 // nextWeekLead is how long before a new week the sink creates its
@@ -32,6 +33,7 @@ func (s *Sink) write(ctx context.Context, items []*item) (written, error) {
 		return written{}, err
 	}
 	var w written
+	var dw *dedupWork
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		ledger, snaps, err := readState(ctx, tx, items)
 		if err != nil {
@@ -48,13 +50,26 @@ func (s *Sink) write(ctx context.Context, items []*item) (written, error) {
 			duplicates: int64(p.duplicates),
 			unchanged:  int64(p.unchanged),
 		}
+		if s.dedup != nil && !s.replay.forced() {
+			if dw, err = s.dedup.apply(ctx, tx, p); err != nil {
+				return err
+			}
+			if dw != nil {
+				w.skipped, w.tombstones = dw.skipped, dw.tombs
+			}
+		}
 		if w.rows, err = copyGroups(ctx, tx, p.groups); err != nil {
 			return err
 		}
 		return writeState(ctx, tx, p)
 	})
 	if err != nil {
+		// The checked-out states may hold what was rolled back: they are
+		// not put back, and the next write reads the committed ones.
 		return written{}, err
+	}
+	if dw != nil {
+		s.dedup.checkin(dw.states)
 	}
 	return w, nil
 }
@@ -174,7 +189,7 @@ func copyGroups(ctx context.Context, tx pgx.Tx, groups map[string][]*item) (int6
 		group := groups[k]
 		readers := make([]io.Reader, 0, len(group))
 		for _, it := range group {
-			d := it.b.Data
+			d := it.copyData()
 			if len(d) == 0 {
 				continue
 			}

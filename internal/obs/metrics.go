@@ -36,6 +36,8 @@ type Metrics struct {
 	samplesDropped prometheus.Counter
 	sinkBatches    prometheus.Counter
 	sinkRows       prometheus.Counter
+	sinkUnchanged  prometheus.Counter
+	sinkTombstones prometheus.Counter
 	sinkWrite      prometheus.Histogram
 	ingestLag      prometheus.Histogram
 
@@ -63,6 +65,8 @@ func NewMetrics(version string) *Metrics {
 	m.samplesDropped = f.counter("samples_dropped_total", "Collected results that will never be stored. Must stay 0: there is no drop path by design.")
 	m.sinkBatches = f.counter("sink_batches_total", "Batch parts whose rows the sink committed to the datastore.")
 	m.sinkRows = f.counter("sink_rows_total", "Rows the sink committed to the datastore with COPY.")
+	m.sinkUnchanged = f.counter("sink_rows_unchanged_total", "Rows of per-object probes the sink did not store because they equal the last stored row of their object (PGC_SINK_DEDUP).")
+	m.sinkTombstones = f.counter("sink_tombstones_total", "Objects of per-object probes the sink recorded as gone since the last stored run (PGC_SINK_DEDUP).")
 	m.sinkWrite = f.histogram("sink_copy_duration_seconds", "Time of one committed sink write: COPY of every table plus ledger and state, in one transaction.",
 		[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 45})
 	m.ingestLag = f.histogram("ingest_lag_seconds", "Time from a batch's collection to the commit of its rows in the datastore.",
@@ -133,6 +137,12 @@ func (m *Metrics) Poison(stage string) { m.poison.WithLabelValues(stage).Inc() }
 
 // SamplesDropped implements fetcher.Observer.
 func (m *Metrics) SamplesDropped(n int) { m.samplesDropped.Add(float64(n)) }
+
+// Deduplicated implements sink.Observer.
+func (m *Metrics) Deduplicated(skipped, tombstones int64) {
+	m.sinkUnchanged.Add(float64(skipped))
+	m.sinkTombstones.Add(float64(tombstones))
+}
 
 // Written implements sink.Observer.
 func (m *Metrics) Written(batches, rows int64, took time.Duration) {

@@ -42,7 +42,7 @@ func syncCatalogue(ctx context.Context, pool *pgxpool.Pool, catalogue []probes.P
 }
 
 func syncTable(ctx context.Context, tx pgx.Tx, p probes.Probe) error {
-	cols := p.StoredColumns()
+	cols := storedTableColumns(p)
 	existing, err := tableColumns(ctx, tx, p.Name, cols)
 	if err != nil {
 		return err
@@ -86,7 +86,7 @@ func syncTable(ctx context.Context, tx pgx.Tx, p probes.Probe) error {
 			return fmt.Errorf("create index on %s: %w", table, err)
 		}
 	}
-	return nil
+	return syncDedup(ctx, tx, p)
 }
 
 // columnDef is the SQL definition of a stored column. The column types come

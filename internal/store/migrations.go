@@ -135,4 +135,26 @@ CREATE TABLE public.audit_log (
 );
 CREATE INDEX audit_log_at_idx ON public.audit_log (at);
 `},
+	{4, "dedup_state: per connection, database and keyed probe, the last stored run and its objects' row hashes", `
+-- The sink stores a keyed probe's row only when it differs from the last
+-- stored row of the same object (docs/storage.md). This row is that
+-- "last stored": collected_at of the newest run of the chain (a keyframe
+-- and the delta runs after it), keyframe_at of the chain's keyframe, and
+-- keys, every object of that run with the hash of its row (uvarint key
+-- length, the key's COPY text, 8-byte xxhash64 of the row without
+-- collected_at). A sink reads it FOR UPDATE and rewrites it in the
+-- transaction of its COPY, so concurrent sinks serialise per row and a
+-- restarted sink resumes exactly. collected_at is NULL in a row that was
+-- created only to be locked (no chain yet). The row follows its
+-- connection, like the other state tables.
+CREATE TABLE public.dedup_state (
+    connection_id integer NOT NULL REFERENCES public.connections (id) ON DELETE CASCADE,
+    database_name text NOT NULL DEFAULT '',
+    probe         text NOT NULL,
+    collected_at  timestamptz,
+    keyframe_at   timestamptz,
+    keys          bytea,
+    PRIMARY KEY (connection_id, database_name, probe)
+);
+`},
 }

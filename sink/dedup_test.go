@@ -1,0 +1,355 @@
+package sink
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/internal/config"
+	"github.com/pgcollector/pgcollector/internal/pgtest"
+	"github.com/pgcollector/pgcollector/internal/store"
+	"github.com/pgcollector/pgcollector/probes"
+)
+
+// datastore is one database of a test cluster migrated with the real
+// catalogue.
+type datastore struct {
+	t    testing.TB
+	pool *pgxpool.Pool
+}
+
+func newDatastore(t testing.TB, pg *pgtest.Cluster, admin *pgxpool.Pool, name string) *datastore {
+	t.Helper()
+	ctx := t.Context()
+	_, err := admin.Exec(ctx, "CREATE DATABASE "+name)
+	require.NoError(t, err)
+	pool, err := pgxpool.New(ctx, pg.DSN(name))
+	require.NoError(t, err)
+	t.Cleanup(pool.Close)
+	require.NoError(t, store.Migrate(ctx, pool, probes.All))
+	_, err = pool.Exec(ctx, `INSERT INTO public.connections (id, name, host) VALUES (1, 'one', 'h1')`)
+	require.NoError(t, err)
+	return &datastore{t: t, pool: pool}
+}
+
+// ingester is a fresh sink writing to ds: a new process, with an empty
+// dedup cache.
+func (ds *datastore) ingester(dedup bool, force bool) *Ingester {
+	ds.t.Helper()
+	cfg := config.Default[Config]()
+	cfg.Dedup = dedup
+	in, err := NewIngester(cfg, ds.pool, slog.New(slog.NewTextHandler(io.Discard, nil)), force)
+	require.NoError(ds.t, err)
+	return in
+}
+
+// rows returns the rows of sql, each as its text form, in order.
+func (ds *datastore) rows(sql string, args ...any) []string {
+	ds.t.Helper()
+	rows, err := ds.pool.Query(ds.t.Context(), sql, args...)
+	require.NoError(ds.t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		vals, err := rows.Values()
+		require.NoError(ds.t, err)
+		out = append(out, fmt.Sprint(vals...))
+	}
+	require.NoError(ds.t, rows.Err())
+	return out
+}
+
+func (ds *datastore) count(sql string) int {
+	var n int
+	require.NoError(ds.t, ds.pool.QueryRow(ds.t.Context(), sql).Scan(&n))
+	return n
+}
+
+// scenario is one delivery step: batches handed to one sink of a store.
+type delivery struct {
+	sink    int // which of the dedup store's sinks; the full store has one
+	batches []bus.Batch
+}
+
+// dedupScenario builds the deliveries of 40 runs, 5 minutes apart, from a
+// Sunday 21:03 UTC across the Monday partition boundary, with a
+// redelivery, batches out of order, a sink restart, two sinks taking turns,
+// a batch split in parts and a late run after a keyframe.
+func dedupScenario() (deliveries []delivery, runTimes []time.Time) {
+	m := newFleetModel(7, 1)
+	start := time.Date(2026, 12, 6, 21, 3, 0, 0, time.UTC) // a Sunday
+	runs := map[int][]bus.Batch{}
+	for r := 1; r <= 40; r++ {
+		m.step()
+		t := start.Add(time.Duration(r-1) * 5 * time.Minute)
+		runTimes = append(runTimes, t)
+		bs := m.batches(t, int64(r))
+		if r == 33 {
+			var parted []bus.Batch
+			for _, b := range bs {
+				if b.Probe == "pg_stat_all_tables" && b.Database == "app" {
+					parted = append(parted, split(b, 7)...)
+				} else {
+					parted = append(parted, b)
+				}
+			}
+			bs = parted
+		}
+		runs[r] = bs
+	}
+	order := []int{}
+	for r := 1; r <= 40; r++ {
+		switch r {
+		case 11:
+			order = append(order, 11, 10) // 10 delivered again
+		case 17:
+			// 17 comes after 19
+		case 19:
+			order = append(order, 19, 17)
+		case 38:
+			// 38 comes last, after the keyframe of 39 or 40
+		default:
+			order = append(order, r)
+		}
+	}
+	order = append(order, 38)
+	for _, r := range order {
+		sink := 0
+		switch {
+		case r >= 20 && r < 25:
+			sink = 1 // sink 0 restarted: a fresh cache
+		case r >= 25 && r <= 32:
+			sink = 1 + r%2 // two sinks taking turns
+		case r > 32:
+			sink = 2
+		}
+		deliveries = append(deliveries, delivery{sink: sink, batches: runs[r]})
+	}
+	return deliveries, runTimes
+}
+
+// TestDedupEqualsFullSeries stores the same deliveries into a datastore
+// with dedup off and one with dedup on, and requires that the stored
+// form, read through metrics.<probe>_series and _at, is the full series at
+// every run time and between runs.
+func TestDedupEqualsFullSeries(t *testing.T) {
+	for _, v := range pgtest.Versions() {
+		t.Run(fmt.Sprintf("pg%d", v), func(t *testing.T) {
+			full, dd := storeScenario(t, v)
+			for _, probe := range []string{"pg_stat_all_tables", "pg_stat_statements"} {
+				raw := full.rows(`SELECT x::text FROM ` + store.Table(probe) + ` x ORDER BY 1`)
+				require.NotEmpty(t, raw)
+				series := `SELECT x::text FROM ` + store.SeriesFunction(probe) + `('-infinity', 'infinity') x ORDER BY 1`
+				require.Equal(t, raw, full.rows(series), "%s: series of the full store", probe)
+				require.Equal(t, raw, dd.rows(series), "%s: series of the deduplicated store", probe)
+				fullRows, ddRows := full.count(`SELECT count(*) FROM `+store.Table(probe)), dd.count(`SELECT count(*) FROM `+store.Table(probe))
+				t.Logf("%s: %d rows stored in full, %d deduplicated (markers and tombstones included)", probe, fullRows, ddRows)
+				require.Less(t, ddRows, fullRows*3/4, probe)
+			}
+			// The scenario reached every case: keyframes, deltas and
+			// tombstones, and full runs outside the chain (the batch
+			// out of order, the one in parts, the late one).
+			tbl := store.Table("pg_stat_all_tables")
+			require.Equal(t, []string{"d", "k", "t"}, dd.rows(`SELECT DISTINCT sample_kind::text FROM `+tbl+
+				` WHERE sample_kind IS NOT NULL AND database_name = 'app' ORDER BY 1`))
+			fullRuns := dd.rows(`SELECT DISTINCT collected_at FROM ` + tbl + ` x WHERE database_name = 'app' AND NOT EXISTS (
+  SELECT 1 FROM ` + tbl + ` m WHERE m.collected_at = x.collected_at AND m.database_name = 'app' AND m.sample_kind IS NOT NULL)
+ORDER BY 1`)
+			require.Len(t, fullRuns, 3, "runs 17, 33 and 38 stored in full without a marker: %v", fullRuns)
+			// The first run of the new week (run 37, Monday 00:03) is a keyframe.
+			require.Equal(t, 1, dd.count(`SELECT count(*) FROM `+tbl+` WHERE sample_kind = 'k' AND database_name = 'app'
+				AND collected_at = '2026-12-07 00:03:00+00'`))
+			// Between runs, before the first and long after the last.
+			_, runTimes := dedupScenario()
+			times := []time.Time{runTimes[0].Add(-time.Minute), runTimes[len(runTimes)-1].Add(3 * time.Hour)}
+			for _, rt := range runTimes {
+				times = append(times, rt, rt.Add(150*time.Second))
+			}
+			for _, probe := range []string{"pg_stat_all_tables", "pg_stat_statements"} {
+				at := `SELECT x::text FROM ` + store.AtFunction(probe) + `($1) x ORDER BY 1`
+				for _, tm := range times {
+					want := full.rows(at, tm)
+					if !tm.Before(runTimes[0]) && tm.Before(runTimes[len(runTimes)-1].Add(time.Hour)) {
+						require.NotEmpty(t, want, "%s at %s", probe, tm)
+					}
+					require.Equal(t, want, dd.rows(at, tm), "%s at %s", probe, tm)
+				}
+			}
+			// Retention drops the Sunday's week in both: the Monday's
+			// partition stands alone.
+			for _, ds := range []*datastore{full, dd} {
+				for _, probe := range []string{"pg_stat_all_tables", "pg_stat_statements"} {
+					_, err := store.DropPartition(t.Context(), ds.pool, probe+"_20261130", time.Second)
+					require.NoError(t, err)
+				}
+			}
+			for _, probe := range []string{"pg_stat_all_tables", "pg_stat_statements"} {
+				raw := full.rows(`SELECT x::text FROM ` + store.Table(probe) + ` x ORDER BY 1`)
+				require.NotEmpty(t, raw)
+				series := `SELECT x::text FROM ` + store.SeriesFunction(probe) + `('-infinity', 'infinity') x ORDER BY 1`
+				require.Equal(t, raw, dd.rows(series), "%s: series of the deduplicated store after retention", probe)
+			}
+		})
+	}
+}
+
+// storeScenario runs the deliveries of dedupScenario into two datastores
+// of one cluster, dedup off and on, then replays one run with force into
+// the deduplicated one.
+func storeScenario(t *testing.T, version int) (full, dd *datastore) {
+	t.Helper()
+	ctx := t.Context()
+	pg := pgtest.Start(t, pgtest.Options{Version: version})
+	admin, err := pgxpool.New(ctx, pg.DSN("postgres"))
+	require.NoError(t, err)
+	t.Cleanup(admin.Close)
+	full = newDatastore(t, pg, admin, "full_series")
+	dd = newDatastore(t, pg, admin, "deduplicated")
+	deliveries, _ := dedupScenario()
+	fullSink := full.ingester(false, false)
+	sinks := []*Ingester{dd.ingester(true, false), dd.ingester(true, false), dd.ingester(true, false)}
+	for _, d := range deliveries {
+		_, err := fullSink.Ingest(ctx, d.batches)
+		require.NoError(t, err)
+		_, err = sinks[d.sink].Ingest(ctx, d.batches)
+		require.NoError(t, err)
+	}
+	// A forced replay of a delta run keeps its chain intact.
+	replayed := deliveries[22].batches
+	res, err := dd.ingester(true, true).Ingest(ctx, replayed)
+	require.NoError(t, err)
+	require.Positive(t, res.Rows)
+	return full, dd
+}
+
+// TestDedupTwoSinksOnTheBus runs the scenario's batches through the real
+// stage: two sinks with two workers each consume PGC_BATCHES at once, so
+// runs of one chain are written concurrently, in any order, by sinks
+// whose caches go stale. The stored form must still read as the full
+// series, and the rows skipped are counted.
+func TestDedupTwoSinksOnTheBus(t *testing.T) {
+	e := newEnv(t, probes.All)
+	full := newDatastore(t, e.pg, e.pool, "full_series")
+	deliveries, _ := dedupScenario()
+	fullSink := full.ingester(false, false)
+	for _, d := range deliveries {
+		_, err := fullSink.Ingest(e.ctx, d.batches)
+		require.NoError(t, err)
+	}
+	cfg := testConfig()
+	a, stopA := e.start(cfg, nil)
+	b, stopB := e.start(cfg, nil)
+	for _, d := range deliveries {
+		for i, bt := range d.batches {
+			e.publishRaw(bt, fmt.Sprintf("%s#%d#%d#%d", bt.ID, bt.Part, len(d.batches), i))
+		}
+	}
+	e.settled()
+	require.NoError(t, stopA())
+	require.NoError(t, stopB())
+	dd := &datastore{t: t, pool: e.pool}
+	for _, probe := range []string{"pg_stat_all_tables", "pg_stat_statements"} {
+		series := `SELECT x::text FROM ` + store.SeriesFunction(probe) + `('-infinity', 'infinity') x ORDER BY 1`
+		require.Equal(t, full.rows(`SELECT x::text FROM `+store.Table(probe)+` x ORDER BY 1`), dd.rows(series), probe)
+	}
+	skipped := a.Stats().RowsUnchanged.Load() + b.Stats().RowsUnchanged.Load()
+	t.Logf("rows skipped: %d (sink a %d, sink b %d)", skipped, a.Stats().RowsUnchanged.Load(), b.Stats().RowsUnchanged.Load())
+	require.Positive(t, skipped)
+}
+
+func TestDedupConfig(t *testing.T) {
+	c := config.Default[Config]()
+	require.True(t, c.Dedup)
+	require.Equal(t, time.Hour, c.FullEvery)
+	c.FullEvery = time.Second
+	require.ErrorContains(t, c.Validate(), "PGC_SINK_FULL_EVERY")
+	c.FullEvery = 8 * 24 * time.Hour
+	require.ErrorContains(t, c.Validate(), "PGC_SINK_FULL_EVERY")
+}
+
+func TestRowScanner(t *testing.T) {
+	cols := []string{"connection_id", "collected_at", "database_name", "a", "k1", "b", "k2"}
+	sc, err := newRowScanner(cols, []string{"k1", "k2"})
+	require.NoError(t, err)
+	k, h1, err := sc.scan([]byte("1\t2026-01-01 00:00:00+00\tdb\tx\tK\\t1\ty\tK2"))
+	require.NoError(t, err)
+	require.Equal(t, "K\\t1\tK2", string(k))
+	// Only collected_at differs: the same hash.
+	_, h2, err := sc.scan([]byte("1\t2026-01-01 00:05:00+00\tdb\tx\tK\\t1\ty\tK2"))
+	require.NoError(t, err)
+	require.Equal(t, h1, h2)
+	_, h3, err := sc.scan([]byte("1\t2026-01-01 00:05:00+00\tdb\tx\tK\\t1\tz\tK2"))
+	require.NoError(t, err)
+	require.NotEqual(t, h1, h3)
+	_, _, err = sc.scan([]byte("1\t2026-01-01 00:05:00+00\tdb"))
+	require.Error(t, err)
+	_, err = newRowScanner(cols, []string{"missing"})
+	require.Error(t, err)
+
+	st := &runState{objects: map[string]*object{}}
+	want := map[string]uint64{"a": 1, "K\\t1\tK2": h1, "": 0, "gone": 7}
+	for k, h := range want {
+		st.add([]byte(k), h, 1)
+	}
+	st.setHash(st.objects["a"], 2)
+	want["a"] = 2
+	st.remove("gone")
+	delete(want, "gone")
+	back, err := decodeObjects(st.encoded())
+	require.NoError(t, err)
+	require.Len(t, back, 3)
+	loaded := &runState{objects: back, blob: st.encoded()}
+	for k, h := range want {
+		require.Equal(t, h, loaded.hash(back[k]), k)
+	}
+	_, err = decodeObjects([]byte{5, 'a'})
+	require.Error(t, err)
+}
+
+// TestDocumentedQueries runs every query of docs/storage.md on the
+// datastore stored in full and the deduplicated one, over windows inside
+// a chain, across keyframes and across the partition boundary, and
+// requires the same answer.
+func TestDocumentedQueries(t *testing.T) {
+	doc, err := os.ReadFile("../docs/storage.md")
+	require.NoError(t, err)
+	queries := documentedQueries(string(doc))
+	require.Len(t, queries, 3)
+	full, dd := storeScenario(t, 0)
+	_, runs := dedupScenario()
+	windows := [][2]time.Time{
+		{runs[0], runs[len(runs)-1]},
+		{runs[2].Add(time.Minute), runs[19]},
+		{runs[9], runs[13].Add(-time.Minute)},
+		{runs[29], runs[39]}, // across Monday 00:00 UTC
+	}
+	for name, q := range queries {
+		sql := strings.NewReplacer(":'from'", "$1::timestamptz", ":'to'", "$2::timestamptz").Replace(q)
+		for _, w := range windows {
+			want := full.rows(sql, w[0], w[1])
+			require.NotEmpty(t, want, "%s over %v", name, w)
+			require.Equal(t, want, dd.rows(sql, w[0], w[1]), "%s over %v", name, w)
+		}
+	}
+}
+
+// documentedQueries returns the SQL blocks of a page that follow a
+// "<!-- query: name -->" line, by name.
+func documentedQueries(doc string) map[string]string {
+	out := map[string]string{}
+	for _, chunk := range strings.Split(doc, "<!-- query: ")[1:] {
+		name, rest, _ := strings.Cut(chunk, " -->")
+		_, body, _ := strings.Cut(rest, "```sql\n")
+		body, _, _ = strings.Cut(body, "```")
+		out[name] = body
+	}
+	return out
+}

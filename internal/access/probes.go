@@ -80,7 +80,10 @@ func (s *Service) Status(ctx context.Context, p Principal, id int64) (obs.Connec
 }
 
 // Samples returns the newest limit rows of probe for connection id, newest
-// first, each as a JSON object of the metrics table's columns.
+// first, each as a JSON object of the metrics table's columns. Of a keyed
+// probe stored change-only (docs/storage.md) these are the stored rows:
+// the marker rows and tombstones are left out (sample_kind set), and an
+// object that did not change shows at the run that last stored it.
 func (s *Service) Samples(ctx context.Context, p Principal, id int64, probe string, limit int) ([]json.RawMessage, error) {
 	if limit < 1 || limit > MaxSamples {
 		return nil, invalid("limit", "must be 1..%d", MaxSamples)
@@ -94,7 +97,8 @@ func (s *Service) Samples(ctx context.Context, p Principal, id int64, probe stri
 		return nil, err
 	}
 	rows, err := s.db.Query(ctx, `SELECT to_jsonb(t) FROM `+store.Table(probe)+` t
-		WHERE connection_id = $1 ORDER BY collected_at DESC LIMIT $2`, id, limit)
+		WHERE connection_id = $1 AND to_jsonb(t)->>'sample_kind' IS NULL
+		ORDER BY collected_at DESC LIMIT $2`, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read samples of %s: %w", probe, err)
 	}

@@ -133,7 +133,9 @@ func key(b bus.Batch) stateKey { return stateKey{b.ConnectionID, b.Database, b.P
 func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 	b := it.b
 	t := at(b)
-	if st == nil || b.Parts > 1 || (!st.at.IsZero() && !t.After(st.at)) {
+	// An empty run stores nothing, with dedup or without (and has no
+	// partition ensured for it): the chain goes on from the run before.
+	if st == nil || b.Parts > 1 || len(b.Data) == 0 || (!st.at.IsZero() && !t.After(st.at)) {
 		return // stored in full, outside the chain
 	}
 	p := d.keyed[b.Probe]

@@ -13,7 +13,7 @@ import (
 )
 
 // GoBench runs the hot-spot benchmarks — the bus codec's (unless
-// !withBus) and this package's — with -benchmem, profiles this package's with -cpuprofile
+// !withBus), the sink's change-only storage and this package's — with -benchmem, profiles this package's with -cpuprofile
 // into dir, and returns the result lines and the profile's top functions.
 func GoBench(ctx context.Context, dir, benchtime string, withBus bool) ([]string, error) {
 	root, err := e2e.ModuleRoot()
@@ -26,6 +26,7 @@ func GoBench(ctx context.Context, dir, benchtime string, withBus bool) ([]string
 		profile      bool
 	}{
 		{"./bus", "Batch", false},
+		{"./sink", "SinkDedup|DedupDecide", false},
 		{"./bench", ".", true},
 	}
 	if !withBus {

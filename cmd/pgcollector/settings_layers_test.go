@@ -15,9 +15,9 @@ import (
 )
 
 // sampleText is a value for a setting of type t that differs from any
-// default. Integers carry a leading zero: every layer must read them as
-// decimal.
-func sampleText(t *testing.T, typ reflect.Type) string {
+// default (def is this setting's). Integers carry a leading zero: every
+// layer must read them as decimal.
+func sampleText(t *testing.T, typ reflect.Type, def string) string {
 	switch typ {
 	case reflect.TypeOf(time.Duration(0)):
 		return "1m30s"
@@ -28,6 +28,9 @@ func sampleText(t *testing.T, typ reflect.Type) string {
 	case reflect.String:
 		return "/sample/value"
 	case reflect.Bool:
+		if def == "true" {
+			return "false"
+		}
 		return "true"
 	case reflect.Int, reflect.Int32, reflect.Int64:
 		return "010"
@@ -89,7 +92,7 @@ func TestEverySettingMeansTheSameInEveryLayer(t *testing.T) {
 	require.Greater(t, len(defaults), 30)
 	for _, st := range l.Settings() {
 		t.Run(st.Env(), func(t *testing.T) {
-			text := sampleText(t, st.Type())
+			text := sampleText(t, st.Type(), defaults[st.Env()])
 			fromEnv := loadLayer(t, "env", st.Env(), text)
 			require.Equal(t, fromEnv, loadLayer(t, "yaml", st.Env(), text), "YAML against environment")
 			require.Equal(t, fromEnv, loadLayer(t, "flag", st.Env(), text), "flag against environment")

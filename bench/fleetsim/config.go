@@ -11,7 +11,7 @@ import (
 type Config struct {
 	Listen    string     // address to listen on, e.g. 127.0.0.1:0
 	StatsAddr string     // address of the /stats endpoint ("" for none)
-	Password  string     // the password every simulated server accepts (cleartext auth); "" for trust
+	Password  string     // the password every simulated server accepts (SCRAM-SHA-256); "" for trust
 	Upstreams []Upstream // real clusters, one per major
 	// RecheckAfter is how long after the first recording the second one
 	// is taken, which finds the counters.

@@ -120,21 +120,11 @@ func (ss *session) login(ctx context.Context, params map[string]string) bool {
 		ss.fatal("28P01", fmt.Sprintf("password authentication failed for user %q", ss.user))
 		return false
 	}
-	if s.cfg.Password != "" {
-		ss.send(&pgproto3.AuthenticationCleartextPassword{})
-		if ss.w.Flush() != nil {
-			return false
-		}
-		if err := ss.be.SetAuthType(pgproto3.AuthTypeCleartextPassword); err != nil {
-			return false
-		}
-		msg, err := ss.be.Receive()
-		if err != nil {
-			return false
-		}
-		pw, ok := msg.(*pgproto3.PasswordMessage)
-		if !ok || pw.Password != s.cfg.Password {
+	if s.scram != nil {
+		if err := ss.scramLogin(s.scram); errors.Is(err, errBadPassword) {
 			return refuse()
+		} else if err != nil {
+			return false
 		}
 	}
 	if ss.fault.Kind == FaultRefuseLogin {

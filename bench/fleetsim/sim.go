@@ -47,6 +47,7 @@ type Sim struct {
 	ln    net.Listener
 	stats Stats
 	rec   *recorder
+	scram *scramVerifier // nil for trust
 
 	nextPID atomic.Uint32
 	mu      sync.Mutex
@@ -63,11 +64,19 @@ func New(cfg Config, log *slog.Logger) (*Sim, error) {
 	if cfg.RecheckAfter <= 0 {
 		cfg.RecheckAfter = 20 * time.Second
 	}
+	var scram *scramVerifier
+	if cfg.Password != "" {
+		v, err := newScramVerifier(cfg.Password)
+		if err != nil {
+			return nil, err
+		}
+		scram = v
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, err
 	}
-	s := &Sim{cfg: cfg, log: log, ln: ln, cancels: map[uint32]chan struct{}{}}
+	s := &Sim{cfg: cfg, log: log, ln: ln, scram: scram, cancels: map[uint32]chan struct{}{}}
 	s.rec = newRecorder(cfg, &s.stats)
 	s.nextPID.Store(100000)
 	return s, nil

@@ -56,6 +56,35 @@ func Ceiling(steps []ScaleStep) (servers int, perCore float64, ok bool) {
 	return
 }
 
+// NextCeilingSize is the fleet size halfway between the largest step that
+// held and the smallest larger step that did not, rounded down to a
+// multiple of granularity; ok is false when there is no such pair or the
+// two are too close to split.
+func NextCeilingSize(steps []ScaleStep, granularity int) (n int, ok bool) {
+	held, failed := 0, 0
+	for _, s := range steps {
+		if s.Held() && s.Servers > held {
+			held = s.Servers
+		}
+	}
+	if held == 0 {
+		return 0, false
+	}
+	for _, s := range steps {
+		if !s.Held() && s.Servers > held && (failed == 0 || s.Servers < failed) {
+			failed = s.Servers
+		}
+	}
+	if failed == 0 {
+		return 0, false
+	}
+	n = (held + failed) / 2 / granularity * granularity
+	if n <= held || n >= failed {
+		return 0, false
+	}
+	return n, true
+}
+
 // majors lists the fleet sizes' real clusters' majors as text.
 func (r *Report) majors() string {
 	if r.Versions == "" {

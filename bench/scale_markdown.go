@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // scaleMarkdown writes the fleet sizes collected from the simulator and
@@ -17,10 +19,13 @@ func (r *Report) scaleMarkdown(w io.Writer) {
 	p("")
 	p("Each size is its own `pgcollector run` (fresh datastore database) against the wire-protocol simulator")
 	p("(bench/fleetsim, docs/benchmarks.md); the simulator's CPU is its own process's, never the collector's.")
+	p("Sizes between the planned ones are the ceiling search (BENCH_CEILING_STEPS): each halfway between the largest")
+	p("size that held and the smallest larger one that did not.")
 	p("")
+	steps := slices.SortedStableFunc(slices.Values(r.Scales), func(a, b ScaleStep) int { return cmp.Compare(a.Servers, b.Servers) })
 	p("| servers | slots due / stale+skipped (sampled) | lag p50 / p99 | collector CPU per row | cores | peak RSS | rows/s | simulator CPU per row (× collector) | warm-up | settings |")
 	p("|---|---|---|---|---|---|---|---|---|---|")
-	for _, s := range r.Scales {
+	for _, s := range steps {
 		st := s.Steady
 		if s.Err != "" && st.Rows == 0 {
 			p("| %d | failed: %s | | | | | | | | %s |", s.Servers, mdCell(s.Err), s.Settings)
@@ -46,7 +51,7 @@ func (r *Report) scaleMarkdown(w io.Writer) {
 	} else {
 		p("**Ceiling**: no fleet size was held with 0 stale or skipped slots in this run.")
 	}
-	for _, s := range r.Scales {
+	for _, s := range steps {
 		if s.Err != "" {
 			p("")
 			p("- %d servers ended early: %s", s.Servers, mdCell(s.Err))

@@ -11,7 +11,7 @@
 // writes BENCH.md. Its last line is the one-line summary.
 //
 // BENCH_SHORT=1 runs 200 and 1,000 servers with compressed intervals in
-// about five minutes. BENCH_SCALES (e.g. 1000,2000), BENCH_FACTOR,
+// about five minutes. BENCH_SCALES (e.g. 1000,2000), BENCH_CEILING_STEPS, BENCH_FACTOR,
 // BENCH_WINDOW and BENCH_OUTAGE resize a run; BENCH_MEMORY_LIMIT sets the
 // collector's PGC_MEMORY_LIMIT for fleets up to 1,000 servers (default
 // 160MiB, empty: the product default); BENCH_SKIP=gobench,sink,baseline,drain,storage
@@ -75,7 +75,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
-	for _, k := range []string{"BENCH_SCALES", "BENCH_FACTOR", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY", "BENCH_MEMORY_LIMIT",
+	for _, k := range []string{"BENCH_SCALES", "BENCH_CEILING_STEPS", "BENCH_FACTOR", "BENCH_WINDOW", "BENCH_OUTAGE", "BENCH_SKIP", "BENCH_OVERLAY", "BENCH_MEMORY_LIMIT",
 		"BENCH_STORAGE_SHAPES", "BENCH_STORAGE_RUNS", "BENCH_STORAGE_INTERVAL", "BENCH_STORAGE_TOUCH", "BENCH_STORAGE_COPY_RUNS", "BENCH_STORAGE_SETTINGS"} {
 		if v := os.Getenv(k); v != "" {
 			cmd = fmt.Sprintf("%s=%q %s", k, v, cmd)

@@ -21,6 +21,9 @@ import (
 // cost the monitored side), then starts the simulator in front of them and
 // collects each fleet size of the plan from it: the first with a CPU
 // profile and the backlog drain.
+// ceilingGranularity is the step of the ceiling search, in servers.
+const ceilingGranularity = 250
+
 func fleetPhases(ctx context.Context, pr progress, r *bench.Report, f *bench.Fleet, bin string, p plan, out string) error {
 	load, err := bench.NewLoad(ctx, f, p.LoadRate)
 	if err != nil {
@@ -79,6 +82,24 @@ func fleetPhases(ctx context.Context, pr progress, r *bench.Report, f *bench.Fle
 		if i == 0 {
 			r.Steady = step.Steady
 		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	// Between the largest size that held and the next that did not, the
+	// ceiling is somewhere: try halfway, CeilingSteps times.
+	for range p.CeilingSteps {
+		n, ok := bench.NextCeilingSize(r.Scales, ceilingGranularity)
+		if !ok {
+			break
+		}
+		pr.say("ceiling search: %d servers", n)
+		step, err := scaleStep(ctx, pr, r, f, sim, mon, bin, p, out, n, false)
+		if err != nil {
+			step.Err = err.Error()
+			r.Notes = append(r.Notes, fmt.Sprintf("%d servers: %v", n, err))
+		}
+		r.Scales = append(r.Scales, step)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

@@ -18,7 +18,11 @@ type plan struct {
 	Servers, Clusters, Factor int
 	// Scales are the fleet sizes collected from the simulator, in
 	// order; the first gets the profile, the drain and the goals.
-	Scales                         []int
+	Scales []int
+	// CeilingSteps is how many more sizes are tried, each halfway between
+	// the largest size that held and the smallest larger one that did
+	// not (BENCH_CEILING_STEPS).
+	CeilingSteps                   int
 	Versions                       []int // majors of the real clusters behind the simulator
 	ScaleMinWarmup, ScaleMaxWarmup time.Duration
 	ScaleWindow                    time.Duration
@@ -53,7 +57,7 @@ func fullPlan() plan {
 		// pg_stat_activity, so fewer servers per cluster keep those
 		// probes nearer the row counts of a real server.
 		Servers: 1000, Clusters: 5, Factor: 1,
-		Scales: []int{1000, 5000, 10000}, Versions: []int{14, 15, 16, 17, 18},
+		Scales: []int{1000, 5000, 10000}, CeilingSteps: 2, Versions: []int{14, 15, 16, 17, 18},
 		// The longer-interval probes catch their first slot up within
 		// at most five minutes of start: every window begins after that.
 		ScaleMinWarmup: 5*time.Minute + 30*time.Second, ScaleMaxWarmup: 6 * time.Minute, ScaleWindow: 3 * time.Minute,
@@ -115,6 +119,13 @@ func (p *plan) overrides() error {
 			p.Scales = append(p.Scales, n)
 		}
 		p.Servers = p.Scales[0]
+	}
+	if v := os.Getenv("BENCH_CEILING_STEPS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return fmt.Errorf("BENCH_CEILING_STEPS: want a count of fleet sizes, 0 or more, got %q", v)
+		}
+		p.CeilingSteps = n
 	}
 	ints := map[string]*int{"BENCH_FACTOR": &p.Factor}
 	for k, dst := range ints {

@@ -11,14 +11,22 @@ import (
 	"github.com/pgcollector/pgcollector/probes"
 )
 
-// RowsCollected counts the stored rows of every probe whose collected_at
-// lies in [from, to).
+// RowsCollected counts the rows collected of every probe whose
+// collected_at lies in [from, to): the rows stored, and for a per-object
+// probe stored change-only (PGC_SINK_DEDUP) the rows its series function
+// gives back, which are the rows the fetchers collected, unchanged ones
+// included. CPU per row stays per collected row whether dedup is on or
+// off.
 func RowsCollected(ctx context.Context, pool *pgxpool.Pool, from, to time.Time) (map[string]int64, int64, error) {
 	out := map[string]int64{}
 	var total int64
 	for _, p := range probes.All {
+		src := store.Table(p.Name)
+		if len(p.Key) > 0 {
+			src = store.SeriesFunction(p.Name) + "($1, $2)"
+		}
 		var n int64
-		err := pool.QueryRow(ctx, "SELECT count(*) FROM "+store.Table(p.Name)+
+		err := pool.QueryRow(ctx, "SELECT count(*) FROM "+src+
 			" WHERE collected_at >= $1 AND collected_at < $2", from, to).Scan(&n)
 		if err != nil {
 			return nil, 0, fmt.Errorf("count %s: %w", p.Name, err)
@@ -29,15 +37,22 @@ func RowsCollected(ctx context.Context, pool *pgxpool.Pool, from, to time.Time) 
 	return out, total, nil
 }
 
-// RowsCommitted counts the stored rows that were committed in [from, to],
-// looking only at rows collected since collectedSince (the datastore keeps
-// commit timestamps: track_commit_timestamp = on).
+// RowsCommitted counts the collected rows stored by transactions that
+// committed in [from, to], looking only at rows collected since
+// collectedSince (the datastore keeps commit timestamps:
+// track_commit_timestamp = on). Marker rows and tombstones of change-only
+// storage are left out; the rows it left out as unchanged are not in the
+// tables and come from the sink's counter (see MeasureDrain).
 func RowsCommitted(ctx context.Context, pool *pgxpool.Pool, collectedSince, from, to time.Time) (int64, error) {
 	var total int64
 	for _, p := range probes.All {
+		cond := ""
+		if len(p.Key) > 0 {
+			cond = " AND " + store.SampleKind + " IS NULL"
+		}
 		var n int64
 		err := pool.QueryRow(ctx, "SELECT count(*) FROM "+store.Table(p.Name)+
-			" WHERE collected_at >= $1 AND pg_xact_commit_timestamp(xmin) BETWEEN $2 AND $3",
+			" WHERE collected_at >= $1 AND pg_xact_commit_timestamp(xmin) BETWEEN $2 AND $3"+cond,
 			collectedSince, from, to).Scan(&n)
 		if err != nil {
 			return 0, fmt.Errorf("count %s: %w", p.Name, err)

@@ -25,6 +25,7 @@ type Drain struct {
 	BacklogBatches    uint64 // sink consumer backlog when the datastore came back
 	BacklogBytes      uint64 // PGC_BATCHES growth over the outage
 	Rows              int64  // rows committed from the first commit after restart to the backlog's last
+	Unchanged         int64  // of Rows, those change-only storage left out as unchanged (the sink's counter)
 	RowsPerSecond     float64
 	WaitAfterRestart  time.Duration // datastore ready → first commit (the sink's retry backoff)
 	PeakRSS           int64
@@ -78,6 +79,7 @@ func MeasureDrain(ctx context.Context, c *Collector, w *Watch, store *pgtest.Clu
 		return d, fmt.Errorf("restart the datastore: %w", err)
 	}
 	d.ReadyAt = time.Now()
+	unchanged0 := unchangedRows(ctx, c)
 	deadline := d.ReadyAt.Add(o.MaxDrain)
 	for {
 		if done, err := c.Exited(); done {
@@ -88,6 +90,7 @@ func MeasureDrain(ctx context.Context, c *Collector, w *Watch, store *pgtest.Clu
 		}
 		b, err := w.Backlog(ctx, bus.StreamBatches, bus.ConsumerSink)
 		if err == nil && (b.Pending == 0 || b.AckFloor >= backlogEnd) {
+			d.Unchanged = unchangedRows(ctx, c) - unchanged0
 			break
 		}
 		if time.Now().After(deadline) {
@@ -115,8 +118,20 @@ func MeasureDrain(ctx context.Context, c *Collector, w *Watch, store *pgtest.Clu
 	if d.Rows, err = RowsCommitted(ctx, ds, since, d.FirstCommit, d.Done); err != nil {
 		return d, err
 	}
+	d.Rows += d.Unchanged
 	if took := d.Done.Sub(d.FirstCommit).Seconds(); took > 0 {
 		d.RowsPerSecond = float64(d.Rows) / took
 	}
 	return d, nil
+}
+
+// unchangedRows is the sink's count of rows left out as unchanged
+// (pgcollector_sink_rows_unchanged_total), 0 when it cannot be read.
+func unchangedRows(ctx context.Context, c *Collector) int64 {
+	const metric = "pgcollector_sink_rows_unchanged_total"
+	sums, _, err := Scrape(ctx, c.HTTPAddr, metric)
+	if err != nil {
+		return 0
+	}
+	return int64(sums[metric])
 }

@@ -163,7 +163,10 @@ const method = `
   message it sent; set against the collector's CPU per stored row.
 - **ceiling**: the largest fleet size of the run with 0 stale or skipped slots in a settled window, divided by
   the collector's cores over that window.
-- **rows_per_s**: rows stored in metrics.* with collected_at inside the window, divided by its length.
+- **rows_per_s**: rows collected with collected_at inside the window, divided by its length: the rows in
+  metrics.*, and for the per-object probes stored change-only (PGC_SINK_DEDUP, on by default) the rows their
+  metrics.<probe>_series function gives back, unchanged rows included. "Per stored row" figures below are per
+  such row, so they compare with runs that stored every row.
 - **cpu_s_per_1m_rows**: utime+stime of the collector process (/proc/<pid>/stat) over the window, per million
   of those rows. The plain loop is measured the same way in its own process.
 - **rss_mb**: VmHWM of the collector from start to the end of the window (start-up burst included); the window
@@ -182,8 +185,9 @@ const method = `
   an identically migrated database; best round of each.
 - **drain_vs_steady**: the datastore is stopped (pgtest Cluster.Stop) while the fleet is collected, then
   restarted; rows committed from the first commit after the restart until the commit of the last batch
-  collected before it, per second, divided by the steady rows/s. Batches collected during the drain count
-  too. The wait between restart and first commit (the sink's backoff) is reported apart.
+  collected before it, per second, divided by the steady rows/s (marker rows and tombstones left out, the
+  rows left out as unchanged added from pgcollector_sink_rows_unchanged_total). Batches collected during the
+  drain count too. The wait between restart and first commit (the sink's backoff) is reported apart.
 - **probes measured alone**: before the collector starts, on the first fleet cluster with as many other
   sessions open as the collector will hold there, each probe's statement as the fetcher sends it (its COPY and
   transaction wrapping, the query made for the view's columns where it has one) runs twice, then N times on one

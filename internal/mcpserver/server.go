@@ -45,6 +45,7 @@ func New(svc *access.Service, lim *tokenrate.Limiter, version string, log *slog.
 		&mcp.ServerOptions{Instructions: instructions, Logger: quiet(log)})
 	s.addConnectionTools()
 	s.addMetricsTools()
+	s.addProbeTools()
 	return s, nil
 }
 

@@ -50,10 +50,6 @@ func (s *Sink) Tables(conn int64, db string, at time.Time, tables map[int64]int6
 	}
 	sort.Slice(relids, func(i, j int) bool { return relids[i] < relids[j] })
 	cols := p.StoredColumns()
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.Name
-	}
 	var data strings.Builder
 	for _, relid := range relids {
 		fields := make([]string, len(cols))
@@ -64,7 +60,7 @@ func (s *Sink) Tables(conn int64, db string, at time.Time, tables map[int64]int6
 	}
 	s.slot++
 	b := bus.Batch{ID: bus.BatchID(conn, p.Name, s.slot, db), Kind: bus.KindRows, ConnectionID: conn, Probe: p.Name,
-		Database: db, CollectedAt: at, Parts: 1, Rows: len(relids), Columns: names, Data: []byte(data.String())}
+		Database: db, CollectedAt: at, Parts: 1, Rows: len(relids), Columns: p.StoredColumnNames(), Data: []byte(data.String())}
 	_, err = s.in.Ingest(s.t.Context(), []bus.Batch{b})
 	require.NoError(s.t, err)
 }

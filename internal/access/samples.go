@@ -56,7 +56,7 @@ func (s *Service) Samples(ctx context.Context, p Principal, id int64, probe stri
 // runSamples reads the newest limit rows of keyed probe def from its full
 // runs. The series function rebuilds each run in its window from the
 // run's chain, so the window starts at one interval before the newest run
-// and grows, guided by the rows per second the last window gave, until it
+// and grows, guided by the rows the last window gave, until it
 // holds limit rows or reaches the oldest stored run: a small read costs
 // about one run, a large one at most a few windows.
 func (s *Service) runSamples(ctx context.Context, def probes.Probe, id int64, interval time.Duration,
@@ -81,7 +81,9 @@ func (s *Service) runSamples(ctx context.Context, def probes.Probe, id int64, in
 		`($1, $2, $3::integer) s ORDER BY ` + strings.Join(order, ", ") + ` LIMIT $4`
 	window := max(interval, time.Second)
 	for {
-		from := newest.Add(-window)
+		// (newest - window, newest]: a first window of one interval holds
+		// the newest run of each database and not the run before it.
+		from := newest.Add(-window + time.Microsecond)
 		out, err := s.query(ctx, def.Name, sql, from, *newest, id, limit)
 		if err != nil || len(out) >= limit || !from.After(*oldest) {
 			return out, err

@@ -69,12 +69,16 @@ func (s *Server) Handler() http.Handler {
 		}
 		// After authentication, so an unknown token spends no one's
 		// budget, and before the SDK reads the body.
-		if p, ok := principalOf(auth.TokenInfoFromContext(r.Context())); ok {
-			if allowed, wait := s.rate.Allow(p.TokenID); !allowed {
-				tokenrate.Refuse(w.Header(), wait)
-				http.Error(w, "request rate of this token exceeded", http.StatusTooManyRequests)
-				return
-			}
+		p, ok := principalOf(auth.TokenInfoFromContext(r.Context()))
+		if !ok {
+			// The middleware always sets it; without it, refuse.
+			http.Error(w, access.ErrUnauthenticated.Error(), http.StatusUnauthorized)
+			return
+		}
+		if allowed, wait := s.rate.Allow(p.TokenID); !allowed {
+			tokenrate.Refuse(w.Header(), wait)
+			http.Error(w, "request rate of this token exceeded", http.StatusTooManyRequests)
+			return
 		}
 		stream.ServeHTTP(w, r)
 	})

@@ -43,14 +43,7 @@ func ProbeSelect(p probes.Probe, version int) (string, error) {
 }
 
 // StoredColumnNames are the column names of metrics.<probe>, in order.
-func StoredColumnNames(p probes.Probe) []string {
-	cols := p.StoredColumns()
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.Name
-	}
-	return names
-}
+func StoredColumnNames(p probes.Probe) []string { return p.StoredColumnNames() }
 
 // ConnectMonitored opens a probe-like session to dsn.
 func ConnectMonitored(ctx context.Context, dsn string) (*pgx.Conn, error) {

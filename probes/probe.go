@@ -120,6 +120,17 @@ func (p Probe) StoredColumns() []Column {
 	return append(cols, p.Columns...)
 }
 
+// StoredColumnNames are the names of StoredColumns, in order: the
+// Columns of a rows batch.
+func (p Probe) StoredColumnNames() []string {
+	cols := p.StoredColumns()
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.Name
+	}
+	return names
+}
+
 // QueryFor returns the SQL to run on a server of the given
 // server_version_num, and false when no query supports that version.
 func (p Probe) QueryFor(serverVersion int) (string, bool) {

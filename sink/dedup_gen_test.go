@@ -117,17 +117,13 @@ func (m *fleetModel) batch(probe string, db *dbModel, t time.Time, slot int64, k
 	if err != nil {
 		panic(err)
 	}
-	cols := p.StoredColumns()
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.Name
-	}
+	names := p.StoredColumnNames()
 	var sb strings.Builder
 	for _, k := range keys {
 		fields := append([]string{fmt.Sprint(m.conn), t.Format("2006-01-02 15:04:05.999999-07"),
 			string(appendCopyText(nil, db.name))}, row(k)...)
-		if len(fields) != len(cols) {
-			panic(fmt.Sprintf("%s: %d fields for %d columns", probe, len(fields), len(cols)))
+		if len(fields) != len(names) {
+			panic(fmt.Sprintf("%s: %d fields for %d columns", probe, len(fields), len(names)))
 		}
 		sb.WriteString(strings.Join(fields, "\t"))
 		sb.WriteByte('\n')

@@ -26,8 +26,9 @@ import (
 // arrive, so the password typed once was kept — has a bad port refused
 // at the port field with nothing changed, and disables and enables it;
 // the datastore shows each change, owned by alice and audited. Bob, signed
-// in on the same tab after she signs out, sees none of it; his revoked
-// token signs the tab out; an admin sees alice's with its owner. The
+// in on the same tab after she signs out, sees none of it and cannot
+// delete it; his revoked token signs the tab out; an admin sees alice's
+// with its owner; alice deletes it after a confirm step. The
 // canary is in no DOM, response, log or audit row, and no token is in a
 // URL or cookie.
 func TestAcceptancePageManagesConnections(t *testing.T) {
@@ -145,6 +146,7 @@ func TestAcceptancePageManagesConnections(t *testing.T) {
 	b.WaitFor(t, "bob's grid refreshed", `document.getElementById("health").textContent !== "sign in to see your connections"`)
 	require.NotContains(t, browsertest.Eval[string](t, b, `document.body.textContent`), "page-mon",
 		"bob sees nothing of alice's connection anywhere on the page")
+	requireDeleteRefused(t, b, c, id)
 
 	var tokens []struct {
 		ID int64 `json:"id"`
@@ -159,6 +161,13 @@ func TestAcceptancePageManagesConnections(t *testing.T) {
 	// An admin sees every connection, with its owner.
 	signIn(t, b, ops, "ops (admin: sees every connection)")
 	b.WaitFor(t, "alice's connection in the admin's list", row("page-mon")+` !== null && `+row("page-mon")+`.textContent.includes("alice")`)
+	b.Do(t, "sign out", chromedp.Click(chromedp.ID("signout")))
+	b.WaitFor(t, "the sign-in form", `!document.getElementById("signin").hidden && sessionStorage.length === 0`)
+
+	// Alice deletes her connection, after a confirm step.
+	signIn(t, b, alice, "alice")
+	requirePageDeletes(t, b, c, id, "page-mon", "alice")
+	b.WaitFor(t, "the grid without it", `document.querySelector('#fleet [data-connection="page-mon"]') === null`)
 	b.Do(t, "sign out", chromedp.Click(chromedp.ID("signout")))
 	b.WaitFor(t, "the sign-in form", `!document.getElementById("signin").hidden && sessionStorage.length === 0`)
 

@@ -11,12 +11,14 @@ import (
 	"github.com/pgcollector/pgcollector/internal/config"
 	"github.com/pgcollector/pgcollector/internal/obs"
 	"github.com/pgcollector/pgcollector/internal/secret"
+	"github.com/pgcollector/pgcollector/internal/tokenrate"
 )
 
 // mountAPI serves the REST API on the HTTP server when PGC_API_ENABLED
 // is on. Tokens travel in clear without TLS, so serving the API on an
 // address other than loopback without a certificate is refused.
-func mountAPI(hs *obs.Server, s settings, pool *pgxpool.Pool, box *secret.Box, log *slog.Logger) error {
+func mountAPI(hs *obs.Server, s settings, pool *pgxpool.Pool, box *secret.Box, lim *tokenrate.Limiter,
+	log *slog.Logger) error {
 	if !s.API.Enabled {
 		return nil
 	}
@@ -27,7 +29,7 @@ func mountAPI(hs *obs.Server, s settings, pool *pgxpool.Pool, box *secret.Box, l
 	if err != nil {
 		return err
 	}
-	a, err := api.New(s.API, svc, log.With("component", "api"))
+	a, err := api.New(s.API, svc, lim, log.With("component", "api"))
 	if err != nil {
 		return err
 	}

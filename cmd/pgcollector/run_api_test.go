@@ -23,7 +23,7 @@ func TestAPIRefusesTokensInClearOffLoopback(t *testing.T) {
 	for addr, refused := range map[string]bool{"0.0.0.0:9187": true, "10.1.2.3:9187": true, ":9187": true,
 		"127.0.0.1:9187": false, "localhost:9187": false, "[::1]:9187": false} {
 		s.Core.HTTPAddr = addr
-		err := mountAPI(nil, s, nil, nil, log)
+		err := mountAPI(nil, s, nil, nil, nil, log)
 		if refused {
 			require.ErrorContains(t, err, "PGC_API_ENABLED", addr)
 			require.True(t, config.IsConfigError(err))
@@ -32,7 +32,7 @@ func TestAPIRefusesTokensInClearOffLoopback(t *testing.T) {
 		}
 	}
 	s.Core.HTTPAddr, s.API.AllowPlainHTTP = "0.0.0.0:9187", true
-	require.NotContains(t, errString(mountAPI(nil, s, nil, nil, log)), "PGC_API_ENABLED")
+	require.NotContains(t, errString(mountAPI(nil, s, nil, nil, nil, log)), "PGC_API_ENABLED")
 }
 
 func errString(err error) string {

@@ -8,11 +8,13 @@ import (
 
 	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/access"
+	"github.com/pgcollector/pgcollector/internal/api"
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/mcpserver"
 	"github.com/pgcollector/pgcollector/internal/monpool"
 	"github.com/pgcollector/pgcollector/internal/obs"
 	"github.com/pgcollector/pgcollector/internal/secret"
+	"github.com/pgcollector/pgcollector/internal/tokenrate"
 	"github.com/pgcollector/pgcollector/retention"
 	"github.com/pgcollector/pgcollector/sink"
 	"github.com/pgcollector/pgcollector/stages/fetcher"
@@ -42,14 +44,19 @@ func buildRunners(s settings, stages map[string]bool, cache *catalog.Cache, pool
 		if err := hs.UseTLS(s.Core.HTTPTLSCert, s.Core.HTTPTLSKey); err != nil {
 			return nil, err
 		}
-		if err := mountAPI(hs, s, pool, box, log); err != nil {
+		// One budget per token, whether it calls the API or /mcp.
+		lim, err := api.NewLimiter(s.API)
+		if err != nil {
+			return nil, err
+		}
+		if err := mountAPI(hs, s, pool, box, lim, log); err != nil {
 			return nil, err
 		}
 		if s.MCP.Enabled {
 			if err := refuseTokensInClear(s, "PGC_MCP_ENABLED"); err != nil {
 				return nil, err
 			}
-			if err := mountMCP(hs, pool, box, log.With("component", "mcp")); err != nil {
+			if err := mountMCP(hs, pool, box, lim, log.With("component", "mcp")); err != nil {
 				return nil, err
 			}
 		}
@@ -102,12 +109,12 @@ func buildRunners(s settings, stages map[string]bool, cache *catalog.Cache, pool
 // mountMCP puts the MCP endpoint on the HTTP server. Its tools act
 // through access.Service, like the CLI, so they share its validation,
 // isolation and audit log.
-func mountMCP(hs *obs.Server, pool *pgxpool.Pool, box *secret.Box, log *slog.Logger) error {
+func mountMCP(hs *obs.Server, pool *pgxpool.Pool, box *secret.Box, lim *tokenrate.Limiter, log *slog.Logger) error {
 	svc, err := access.NewService(pool, box)
 	if err != nil {
 		return err
 	}
-	ms, err := mcpserver.New(svc, version, log)
+	ms, err := mcpserver.New(svc, lim, version, log)
 	if err != nil {
 		return err
 	}

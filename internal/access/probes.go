@@ -2,7 +2,6 @@ package access
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -10,11 +9,7 @@ import (
 
 	"github.com/pgcollector/pgcollector/internal/catalog"
 	"github.com/pgcollector/pgcollector/internal/obs"
-	"github.com/pgcollector/pgcollector/internal/store"
 )
-
-// MaxSamples bounds one samples request: the metrics tables are large.
-const MaxSamples = 1000
 
 // ListProbes returns every probe's settings; any user may read them.
 func (s *Service) ListProbes(ctx context.Context) ([]catalog.ProbeConfig, error) {
@@ -77,37 +72,4 @@ func (s *Service) Status(ctx context.Context, p Principal, id int64) (obs.Connec
 		}
 	}
 	return obs.ConnectionStatus{}, fmt.Errorf("connection %d: %w", id, ErrNotFound)
-}
-
-// Samples returns the newest limit rows of probe for connection id, newest
-// first, each as a JSON object of the metrics table's columns. Of a keyed
-// probe stored change-only (docs/storage.md) these are the stored rows:
-// the marker rows and tombstones are left out (sample_kind set), and an
-// object that did not change shows at the run that last stored it.
-func (s *Service) Samples(ctx context.Context, p Principal, id int64, probe string, limit int) ([]json.RawMessage, error) {
-	if limit < 1 || limit > MaxSamples {
-		return nil, invalid("limit", "must be 1..%d", MaxSamples)
-	}
-	if _, err := s.find(ctx, s.db, p, id); err != nil {
-		return nil, err
-	}
-	// The name is checked against public.probes and quoted: it is never
-	// spliced into SQL as given.
-	if _, err := s.probe(ctx, probe); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.Query(ctx, `SELECT to_jsonb(t) FROM `+store.Table(probe)+` t
-		WHERE connection_id = $1 AND to_jsonb(t)->>'sample_kind' IS NULL
-		ORDER BY collected_at DESC LIMIT $2`, id, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read samples of %s: %w", probe, err)
-	}
-	out, err := pgx.CollectRows(rows, pgx.RowTo[json.RawMessage])
-	if err != nil {
-		return nil, fmt.Errorf("read samples of %s: %w", probe, err)
-	}
-	if out == nil {
-		out = []json.RawMessage{}
-	}
-	return out, nil
 }

@@ -77,7 +77,9 @@ func newRig(t *testing.T, mutate ...func(*api.Config)) *rig {
 		m(&cfg)
 	}
 	logs := &syncBuffer{}
-	a, err := api.New(cfg, svc, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	lim, err := api.NewLimiter(cfg)
+	require.NoError(t, err)
+	a, err := api.New(cfg, svc, lim, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	require.NoError(t, err)
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)

@@ -7,12 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/pgcollector/pgcollector/internal/access"
+	"github.com/pgcollector/pgcollector/internal/tokenrate"
 )
 
 // Prefix is where the API is mounted.
@@ -24,25 +22,33 @@ const requestTimeout = 15 * time.Second
 //go:embed openapi.json
 var openAPI []byte
 
-// API serves /api/v1/. It keeps one rate limiter per token.
+// API serves /api/v1/.
 type API struct {
-	cfg Config
-	svc *access.Service
-	log *slog.Logger
-
-	mu       sync.Mutex
-	limiters map[int64]*rate.Limiter
+	cfg  Config
+	svc  *access.Service
+	rate *tokenrate.Limiter
+	log  *slog.Logger
 }
 
-// New validates cfg; it starts nothing.
-func New(cfg Config, svc *access.Service, log *slog.Logger) (*API, error) {
+// New validates cfg; it starts nothing. lim is the per-token budget,
+// shared with the MCP endpoint (NewLimiter makes it from cfg).
+func New(cfg Config, svc *access.Service, lim *tokenrate.Limiter, log *slog.Logger) (*API, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	if svc == nil || log == nil {
-		return nil, errors.New("api: service and logger are required")
+	if svc == nil || lim == nil || log == nil {
+		return nil, errors.New("api: service, rate limiter and logger are required")
 	}
-	return &API{cfg: cfg, svc: svc, log: log, limiters: map[int64]*rate.Limiter{}}, nil
+	return &API{cfg: cfg, svc: svc, rate: lim, log: log}, nil
+}
+
+// NewLimiter is the per-token budget cfg sets (PGC_API_RATE,
+// PGC_API_BURST), for the API and every other endpoint taking tokens.
+func NewLimiter(cfg Config) (*tokenrate.Limiter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return tokenrate.New(cfg.RatePerToken, cfg.BurstPerToken)
 }
 
 // Handler routes every request under Prefix.
@@ -82,23 +88,12 @@ func (a *API) authenticated(h func(w http.ResponseWriter, r *http.Request, p acc
 			writeError(w, http.StatusUnauthorized, access.ErrUnauthenticated.Error(), "Authorization")
 			return
 		}
-		if !a.limiter(p.TokenID).Allow() {
-			w.Header().Set("Retry-After", "1")
+		if ok, wait := a.rate.Allow(p.TokenID); !ok {
+			tokenrate.Refuse(w.Header(), wait)
 			writeError(w, http.StatusTooManyRequests, "request rate of this token exceeded", "")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, a.cfg.MaxBodyBytes)
 		h(w, r.WithContext(ctx), p)
 	})
-}
-
-func (a *API) limiter(token int64) *rate.Limiter {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	l, ok := a.limiters[token]
-	if !ok {
-		l = rate.NewLimiter(rate.Limit(a.cfg.RatePerToken), a.cfg.BurstPerToken)
-		a.limiters[token] = l
-	}
-	return l
 }

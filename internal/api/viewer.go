@@ -24,7 +24,7 @@ func (a *API) Viewer() obs.Viewer {
 		if err != nil {
 			return nil, false, false
 		}
-		if !a.limiter(p.TokenID).Allow() {
+		if ok, _ := a.rate.Allow(p.TokenID); !ok {
 			return nil, false, false
 		}
 		if p.IsAdmin {

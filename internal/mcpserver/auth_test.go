@@ -2,7 +2,9 @@ package mcpserver_test
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +102,31 @@ func TestTokensAreChecked(t *testing.T) {
 		_, err = cs.CallTool(ctx, callParams("list_connections", nil))
 		require.Error(t, err)
 		require.Contains(t, err.Error(), "Unauthorized")
+	})
+}
+
+// A token past its burst gets HTTP 429 with Retry-After, before any MCP
+// message is read, the same budget as the REST API; another token is not
+// affected.
+func TestRequestRatePerToken(t *testing.T) {
+	eachVersion(t, func(t *testing.T, r *rig) {
+		url := r.serve(t, 0.2, 3, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		for i := range 3 {
+			code, _, body := post(t, url, "Bearer "+r.tokens["alice"])
+			require.Equal(t, http.StatusOK, code, "request %d of the burst: %s", i+1, body)
+		}
+		code, hdr, body := post(t, url, "Bearer "+r.tokens["alice"])
+		require.Equal(t, http.StatusTooManyRequests, code, body)
+		require.NotContains(t, body, "jsonrpc")
+		wait, err := strconv.Atoi(hdr.Get("Retry-After"))
+		require.NoError(t, err, "Retry-After %q", hdr.Get("Retry-After"))
+		require.GreaterOrEqual(t, wait, 1)
+		require.LessOrEqual(t, wait, 5, "at 0.2/s the next request is at most 5 s away")
+
+		code, _, body = post(t, url, "Bearer "+r.tokens["bob"])
+		require.Equal(t, http.StatusOK, code, "bob's budget is his own: %s", body)
+		// A bad token is refused as unauthenticated, not counted.
+		code, _, _ = post(t, url, "Bearer "+access.TokenPrefix+"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+		require.Equal(t, http.StatusUnauthorized, code)
 	})
 }

@@ -52,6 +52,12 @@ type ConnectionResult struct {
 	Connection access.ConnectionView `json:"connection"`
 }
 
+// Deleted is delete_connection's result.
+type Deleted struct {
+	ID      int64 `json:"id"`
+	Deleted bool  `json:"deleted" jsonschema:"always true: a failed delete is an error"`
+}
+
 func boolPtr(v bool) *bool { return &v }
 
 func (s *Server) addConnectionTools() {
@@ -87,6 +93,13 @@ func (s *Server) addConnectionTools() {
 		Description: "Resumes collecting from a connection you own that was disabled.",
 		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolPtr(false), IdempotentHint: true, OpenWorldHint: boolPtr(false)}},
 		nil, s.monitored(true))
+	addTool(s, &mcp.Tool{Name: "delete_connection", Title: "Delete a connection",
+		Description: "Deletes a connection you own (an admin: any), by id: collection from it stops within a " +
+			"minute and its settings and stored password are removed; samples already stored stay until " +
+			"retention drops them. It cannot be undone; disable_connection only pauses. A connection that " +
+			"does not exist or is not yours is reported as not found.",
+		Annotations: &mcp.ToolAnnotations{DestructiveHint: boolPtr(true), OpenWorldHint: boolPtr(false)}},
+		nil, s.deleteConnection)
 }
 
 func tuneConnection(sc *jsonschema.Schema) {
@@ -137,4 +150,11 @@ func (s *Server) monitored(on bool) action[idInput, ConnectionResult] {
 		c, err := s.svc.SetMonitored(ctx, p, in.ID, on)
 		return ConnectionResult{Connection: c}, err
 	}
+}
+
+func (s *Server) deleteConnection(ctx context.Context, p access.Principal, in idInput) (Deleted, error) {
+	if err := s.svc.DeleteConnection(ctx, p, in.ID); err != nil {
+		return Deleted{}, err
+	}
+	return Deleted{ID: in.ID, Deleted: true}, nil
 }

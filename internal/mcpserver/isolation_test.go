@@ -21,7 +21,7 @@ func names(l mcpserver.ConnectionList) []string {
 // connection and a missing id can be compared.
 var idRe = regexp.MustCompile(`\d+`)
 
-// User A cannot list, read, update, disable or enable user B's
+// User A cannot list, read, update, disable, enable or delete user B's
 // connections: each is "not found", worded exactly as for an id that does
 // not exist, and B's row is unchanged. An admin sees and reaches all.
 func TestOwnersAreIsolated(t *testing.T) {
@@ -46,6 +46,7 @@ func TestOwnersAreIsolated(t *testing.T) {
 			{"update_connection", func(id int64) map[string]any { return map[string]any{"id": id, "password": "x"} }},
 			{"disable_connection", func(id int64) map[string]any { return map[string]any{"id": id} }},
 			{"enable_connection", func(id int64) map[string]any { return map[string]any{"id": id} }},
+			{"delete_connection", func(id int64) map[string]any { return map[string]any{"id": id} }},
 			{"read_metrics", func(id int64) map[string]any {
 				return map[string]any{"connection_id": id, "probe": "pg_connectivity"}
 			}},

@@ -25,6 +25,7 @@ import (
 	"github.com/pgcollector/pgcollector/internal/pgtest"
 	"github.com/pgcollector/pgcollector/internal/secret"
 	"github.com/pgcollector/pgcollector/internal/store"
+	"github.com/pgcollector/pgcollector/internal/tokenrate"
 	"github.com/pgcollector/pgcollector/probes"
 )
 
@@ -65,14 +66,25 @@ func newRig(t testing.TB, c *pgtest.Cluster) *rig {
 		require.NoError(t, access.AddUser(ctx, pool, "test", u.name, u.admin))
 		r.tokens[u.name] = r.token(t, u.name, 0)
 	}
-	ms, err := mcpserver.New(svc, "test", log)
+	// A budget no test reaches by accident; TestRequestRatePerToken sets
+	// its own.
+	r.url = r.serve(t, 1000, 1000, log)
+	return r
+}
+
+// serve puts another MCP handler on the rig's datastore with a per-token
+// budget of perSecond (burst at once) and returns its URL.
+func (r *rig) serve(t testing.TB, perSecond float64, burst int, log *slog.Logger) string {
+	t.Helper()
+	lim, err := tokenrate.New(perSecond, burst)
+	require.NoError(t, err)
+	ms, err := mcpserver.New(r.svc, lim, "test", log)
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle(mcpserver.Path, ms.Handler())
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
-	r.url = ts.URL + mcpserver.Path
-	return r
+	return ts.URL + mcpserver.Path
 }
 
 func (r *rig) token(t testing.TB, user string, ttl time.Duration) string {

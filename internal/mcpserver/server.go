@@ -10,6 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/pgcollector/pgcollector/internal/access"
+	"github.com/pgcollector/pgcollector/internal/tokenrate"
 )
 
 // maxBody bounds one MCP request. Tool inputs are a few fields; the SDK's
@@ -26,22 +27,25 @@ Passwords are accepted by add_connection and update_connection, stored encrypted
 // Server is the MCP endpoint: the SDK's server with pgcollector's tools,
 // behind bearer-token authentication.
 type Server struct {
-	svc *access.Service
-	log *slog.Logger
-	mcp *mcp.Server
+	svc  *access.Service
+	rate *tokenrate.Limiter
+	log  *slog.Logger
+	mcp  *mcp.Server
 }
 
-// New registers the tools; it starts nothing. version is the collector's,
-// reported to clients.
-func New(svc *access.Service, version string, log *slog.Logger) (*Server, error) {
-	if svc == nil || log == nil {
-		return nil, errors.New("mcpserver: access service and logger are required")
+// New registers the tools; it starts nothing. lim is the per-token request
+// budget, the same one the REST API spends (api.NewLimiter); version is
+// the collector's, reported to clients.
+func New(svc *access.Service, lim *tokenrate.Limiter, version string, log *slog.Logger) (*Server, error) {
+	if svc == nil || lim == nil || log == nil {
+		return nil, errors.New("mcpserver: access service, rate limiter and logger are required")
 	}
-	s := &Server{svc: svc, log: log}
+	s := &Server{svc: svc, rate: lim, log: log}
 	s.mcp = mcp.NewServer(&mcp.Implementation{Name: "pgcollector", Title: "pgcollector", Version: version},
 		&mcp.ServerOptions{Instructions: instructions, Logger: quiet(log)})
 	s.addConnectionTools()
 	s.addMetricsTools()
+	s.addProbeTools()
 	return s, nil
 }
 
@@ -62,6 +66,19 @@ func (s *Server) Handler() http.Handler {
 		if c, ok := w.(*challenge); ok {
 			// Hand the SDK the real writer, with its Flusher.
 			w = c.ResponseWriter
+		}
+		// After authentication, so an unknown token spends no one's
+		// budget, and before the SDK reads the body.
+		p, ok := principalOf(auth.TokenInfoFromContext(r.Context()))
+		if !ok {
+			// The middleware always sets it; without it, refuse.
+			http.Error(w, access.ErrUnauthenticated.Error(), http.StatusUnauthorized)
+			return
+		}
+		if allowed, wait := s.rate.Allow(p.TokenID); !allowed {
+			tokenrate.Refuse(w.Header(), wait)
+			http.Error(w, "request rate of this token exceeded", http.StatusTooManyRequests)
+			return
 		}
 		stream.ServeHTTP(w, r)
 	})
@@ -113,11 +130,20 @@ func (s *Server) verify(ctx context.Context, token string, _ *http.Request) (*au
 
 // principal is the authenticated caller of a tool call.
 func principal(req *mcp.CallToolRequest) (access.Principal, error) {
-	if req.Extra != nil && req.Extra.TokenInfo != nil {
-		if p, ok := req.Extra.TokenInfo.Extra[principalKey].(access.Principal); ok {
+	if req.Extra != nil {
+		if p, ok := principalOf(req.Extra.TokenInfo); ok {
 			return p, nil
 		}
 	}
 	// Handler always authenticates first; reaching here is a wiring bug.
 	return access.Principal{}, access.ErrUnauthenticated
+}
+
+// principalOf is the principal verify stored in ti.
+func principalOf(ti *auth.TokenInfo) (access.Principal, bool) {
+	if ti == nil {
+		return access.Principal{}, false
+	}
+	p, ok := ti.Extra[principalKey].(access.Principal)
+	return p, ok
 }

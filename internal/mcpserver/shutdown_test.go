@@ -11,6 +11,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/pgcollector/pgcollector/internal/mcpserver"
+	"github.com/pgcollector/pgcollector/internal/tokenrate"
 )
 
 // The handler is stateless: once its clients have gone and the HTTP
@@ -18,7 +19,9 @@ import (
 func TestShutdownLeavesNoGoroutines(t *testing.T) {
 	eachVersion(t, func(t *testing.T, r *rig) {
 		before := goleak.IgnoreCurrent()
-		ms, err := mcpserver.New(r.svc, "test", slog.New(slog.NewTextHandler(io.Discard, nil)))
+		lim, err := tokenrate.New(1000, 1000)
+		require.NoError(t, err)
+		ms, err := mcpserver.New(r.svc, lim, "test", slog.New(slog.NewTextHandler(io.Discard, nil)))
 		require.NoError(t, err)
 		ts := httptest.NewServer(ms.Handler())
 		cs, err := connect(t.Context(), ts.URL, r.tokens["alice"])

@@ -25,8 +25,9 @@ func TestToolsAreDescribed(t *testing.T) {
 			// read_metrics has none on purpose (see readMetricsUntyped).
 			require.Equal(t, tool.Name != "read_metrics", tool.OutputSchema != nil, tool.Name)
 		}
+		require.Len(t, byName, 10, "a new tool is added to this list and to docs/mcp.md")
 		for _, name := range []string{"list_connections", "get_connection", "add_connection", "update_connection",
-			"disable_connection", "enable_connection", "list_probes", "read_metrics"} {
+			"disable_connection", "enable_connection", "delete_connection", "list_probes", "set_probe", "read_metrics"} {
 			require.Contains(t, byName, name)
 		}
 		schema := byName["read_metrics"].InputSchema.(map[string]any)

@@ -188,11 +188,7 @@ func (f *Fetcher) publishRows(ctx context.Context, p probes.Probe, b bus.Batch) 
 }
 
 func rowsBatch(job bus.Job, conn catalog.Connection, p probes.Probe, db string, at time.Time, data []byte) bus.Batch {
-	cols := p.StoredColumns()
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.Name
-	}
+	names := p.StoredColumnNames()
 	b := bus.Batch{
 		ID:           bus.BatchID(conn.ID, p.Name, job.Slot, db),
 		Kind:         bus.KindRows,
@@ -205,7 +201,7 @@ func rowsBatch(job bus.Job, conn catalog.Connection, p probes.Probe, db string, 
 		Data:         data,
 	}
 	if p.ChangeTracked {
-		b.Hash = snapshotHash(data, len(cols)-len(p.Columns))
+		b.Hash = snapshotHash(data, len(names)-len(p.Columns))
 	}
 	return b
 }

@@ -1,5 +1,5 @@
 // The "Manage connections" panel: signs in with an API token and adds,
-// edits, disables and enables the signed-in user's connections through
+// edits, disables, enables and deletes the signed-in user's connections through
 // /api/v1/. The token is kept in this tab's sessionStorage only — never in
 // a URL, a cookie or localStorage — and is sent as a bearer header. The
 // API never returns a password (has_password only) and the page never
@@ -110,11 +110,41 @@ function row(c, admin) {
   edit.addEventListener("click", () => openForm(c));
   const toggle = el("button", { type: "button", class: "toggle" }, c.monitored ? "Disable" : "Enable");
   toggle.addEventListener("click", () => setMonitored(c, !c.monitored));
+  const del = el("button", { type: "button", class: "delete" }, "Delete");
+  const actions = el("td", { class: "actions" }, edit, " ", toggle, " ", del);
+  del.addEventListener("click", () => confirmDelete(c, actions));
   return el("tr", { "data-connection-id": String(c.id), "data-name": c.name, class: c.monitored ? "" : "off" },
     el("td", {}, c.name), el("td", { class: "server" }, c.host + ":" + c.port + "/" + c.database),
     el("td", {}, c.username), el("td", {}, c.sslmode), el("td", {}, c.has_password ? "set" : "none"),
     el("td", { class: "state", title: c.connection_error || "" }, c.monitored ? "monitored" : "disabled"),
-    admin ? el("td", {}, c.owner_username || "–") : null, el("td", { class: "actions" }, edit, " ", toggle));
+    admin ? el("td", {}, c.owner_username || "–") : null, actions);
+}
+
+// confirmDelete is the confirm step, in the row itself rather than a
+// window.confirm() dialog: it names the connection and says what is lost,
+// and Keep puts the row's buttons back untouched.
+function confirmDelete(c, cell) {
+  const buttons = [...cell.childNodes];
+  const yes = el("button", { type: "button", class: "confirm-delete" }, "Delete for good");
+  const keep = el("button", { type: "button", class: "keep" }, "Keep");
+  keep.addEventListener("click", () => cell.replaceChildren(...buttons));
+  yes.addEventListener("click", () => remove(c));
+  cell.replaceChildren(el("span", { class: "confirm" }, "Delete " + c.name + "? Its settings and password go. "),
+    yes, " ", keep);
+  keep.focus();
+}
+
+async function remove(c) {
+  try {
+    const r = await api("DELETE", "connections/" + c.id);
+    if (!r) return;
+    if (editing && editing.id === c.id) closeForm();
+    note(r.ok ? "Deleted " + c.name + "." : c.name + ": " + problem(r), !r.ok);
+    await list();
+    refresh();
+  } catch (e) {
+    note("API: " + e.message, true);
+  }
 }
 
 async function setMonitored(c, on) {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/pgcollector/pgcollector/internal/sinktest"
+	"github.com/pgcollector/pgcollector/sink/sinktest"
 )
 
 // sample is the part of a pg_stat_all_tables sample the test reads.

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgcollector/pgcollector/internal/access"
-	"github.com/pgcollector/pgcollector/internal/sinktest"
+	"github.com/pgcollector/pgcollector/sink/sinktest"
 	"github.com/pgcollector/pgcollector/internal/store"
 )
 

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgcollector/pgcollector/internal/mcpserver"
-	"github.com/pgcollector/pgcollector/internal/sinktest"
+	"github.com/pgcollector/pgcollector/sink/sinktest"
 )
 
 // read_metrics of a keyed probe stored change-only (the sink's default)

@@ -8,8 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgcollector/pgcollector/internal/access"
-	"github.com/pgcollector/pgcollector/sink/sinktest"
 	"github.com/pgcollector/pgcollector/internal/store"
+	"github.com/pgcollector/pgcollector/sink/sinktest"
 )
 
 // BenchmarkToolCall measures one tool call through the SDK's client over

@@ -29,6 +29,10 @@ pgcollector_jobs_stale_totalx 100
 	require.Equal(t, 5.0, sums["pgcollector_jobs_stale_total"])
 	require.False(t, found["pgcollector_other"], "a counter without series")
 	require.Zero(t, sums["pgcollector_other"])
+	one := `pgcollector_jobs_stale_total{probe="b"}`
+	sums, found = sumMetrics(strings.NewReader(exposition), one)
+	require.True(t, found[one])
+	require.Equal(t, 3.0, sums[one], "one series, named with its labels")
 }
 
 // The last line of `make bench` is parsed by people and scripts alike:

@@ -129,7 +129,10 @@ func sumMetrics(r io.Reader, metrics ...string) (sums map[string]float64, found 
 				(strings.HasSuffix(metric, "}") && rest != "" && rest[0] != ' ') {
 				continue
 			}
-			f := strings.Fields(line[strings.LastIndexByte(line, '}')+1:])
+			if strings.HasPrefix(rest, "{") {
+				rest = rest[strings.LastIndexByte(rest, '}')+1:]
+			}
+			f := strings.Fields(rest)
 			if len(f) == 0 {
 				continue
 			}

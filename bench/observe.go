@@ -94,7 +94,8 @@ func (w *Watch) StreamBytes(ctx context.Context, stream string) (uint64, error) 
 }
 
 // Scrape reads the exposition at http://addr/metrics once and sums every
-// series of each metric. A metric without series reads 0 and is not in
+// series of each metric; a metric given with its labels, as the
+// exposition spells them (name{label="value"}), is that one series. A metric without series reads 0 and is not in
 // found: a labelled counter has none until its first event.
 func Scrape(ctx context.Context, addr string, metrics ...string) (sums map[string]float64, found map[string]bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -124,10 +125,14 @@ func sumMetrics(r io.Reader, metrics ...string) (sums map[string]float64, found 
 		line := sc.Text()
 		for _, metric := range metrics {
 			rest, ok := strings.CutPrefix(line, metric)
-			if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') {
+			if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') ||
+				(strings.HasSuffix(metric, "}") && rest != "" && rest[0] != ' ') {
 				continue
 			}
-			f := strings.Fields(line[strings.LastIndexByte(line, '}')+1:])
+			if strings.HasPrefix(rest, "{") {
+				rest = rest[strings.LastIndexByte(rest, '}')+1:]
+			}
+			f := strings.Fields(rest)
 			if len(f) == 0 {
 				continue
 			}

@@ -128,6 +128,10 @@ func (r *Report) rows() []row {
 			"pgcollector_probe_duration_seconds over the window")
 	}
 	add("fleet", "max backlog: jobs / batches", fmt.Sprintf("%d / %d", s.MaxJobsBacklog, s.MaxSinkBacklog), "sampled every 2 s")
+	if dc := s.DedupCache; dc.Hits+dc.Misses > 0 {
+		add("fleet", "dedup cache: hits / chains written", fmt.Sprintf("%.0f%% of %d", 100*float64(dc.Hits)/float64(dc.Hits+dc.Misses), dc.Hits+dc.Misses),
+			fmt.Sprintf("pgcollector_sink_dedup_cache_total; %.1f MB held at the end (PGC_SINK_DEDUP_CACHE_BYTES); a miss reads the chain from public.dedup_state", float64(dc.Bytes)/(1<<20)))
+	}
 	add("fleet", "buffer growth", fmt.Sprintf("%.1f MB/s", s.BufferBytesPerS/(1<<20)), "PGC_BATCHES stored bytes (acknowledged batches are kept for replay)")
 
 	cost := r.monitoredCost()

@@ -23,12 +23,20 @@ func TestSumMetric(t *testing.T) {
 pgcollector_jobs_stale_total{probe="a"} 2
 pgcollector_jobs_stale_total{probe="b"} 3
 pgcollector_jobs_stale_totalx 100
+pgcollector_sink_dedup_cache_bytes 3.3554432e+07
 `
 	sums, found := sumMetrics(strings.NewReader(exposition), "pgcollector_jobs_stale_total", "pgcollector_other")
 	require.True(t, found["pgcollector_jobs_stale_total"])
 	require.Equal(t, 5.0, sums["pgcollector_jobs_stale_total"])
 	require.False(t, found["pgcollector_other"], "a counter without series")
 	require.Zero(t, sums["pgcollector_other"])
+	one := `pgcollector_jobs_stale_total{probe="b"}`
+	sums, found = sumMetrics(strings.NewReader(exposition), one)
+	require.True(t, found[one])
+	require.Equal(t, 3.0, sums[one], "one series, named with its labels")
+	sums, found = sumMetrics(strings.NewReader(exposition), "pgcollector_sink_dedup_cache_bytes")
+	require.True(t, found["pgcollector_sink_dedup_cache_bytes"], "a metric without labels")
+	require.Equal(t, float64(32<<20), sums["pgcollector_sink_dedup_cache_bytes"])
 }
 
 // The last line of `make bench` is parsed by people and scripts alike:

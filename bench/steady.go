@@ -47,6 +47,30 @@ type Steady struct {
 	ProbeMean       time.Duration // their mean duration on the monitored server
 	Statements      []Statement   // the monitoring role's statements by probe, since start
 	MinMemAvailable int64         // the machine's MemAvailable, lowest sample
+	DedupCache      DedupCache    // the sink's dedup cache over the window
+}
+
+// DedupCache is what the sink's dedup cache did in a window: chains
+// found in memory (hits) and read from dedup_state (misses), and the
+// bytes it held at the end.
+type DedupCache struct {
+	Hits, Misses int64
+	Bytes        int64
+}
+
+const (
+	dedupHit   = `pgcollector_sink_dedup_cache_total{result="hit"}`
+	dedupMiss  = `pgcollector_sink_dedup_cache_total{result="miss"}`
+	dedupBytes = "pgcollector_sink_dedup_cache_bytes"
+)
+
+// dedupCache reads the dedup cache's counters; zero when they cannot be read.
+func dedupCache(ctx context.Context, c *Collector) DedupCache {
+	sums, _, err := Scrape(ctx, c.HTTPAddr, dedupHit, dedupMiss, dedupBytes)
+	if err != nil {
+		return DedupCache{}
+	}
+	return DedupCache{Hits: int64(sums[dedupHit]), Misses: int64(sums[dedupMiss]), Bytes: int64(sums[dedupBytes])}
 }
 
 // probeTimes reads the probe duration histogram's sum and count.
@@ -121,6 +145,7 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		return s, err
 	}
 	psum0, pcount0, pok := probeTimes(ctx, c)
+	dedup0 := dedupCache(ctx, c)
 	if o.OnStart != nil {
 		o.OnStart()
 	}
@@ -176,6 +201,8 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		s.ProbeRuns = int64(pcount1 - pcount0)
 		s.ProbeMean = time.Duration((psum1 - psum0) / (pcount1 - pcount0) * float64(time.Second))
 	}
+	dedup1 := dedupCache(ctx, c)
+	s.DedupCache = DedupCache{Hits: dedup1.Hits - dedup0.Hits, Misses: dedup1.Misses - dedup0.Misses, Bytes: dedup1.Bytes}
 	staleEnd, src := staleCount(ctx, c, started, s.End)
 	s.StaleSource = src
 	s.StaleWarmup = staleStart

@@ -210,4 +210,8 @@ func BenchmarkDedupDecide(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*tables), "ns/row")
+	// What the dedup cache holds per object (dedup_state.go), key text
+	// included: the budget PGC_SINK_DEDUP_CACHE_BYTES divided by it is
+	// the objects kept in memory.
+	b.ReportMetric(float64(st.size())/tables, "state-B/object")
 }

@@ -35,6 +35,9 @@ type Config struct {
 	// every FullEvery, and as the first run of every weekly partition.
 	Dedup     bool          `envconfig:"SINK_DEDUP" default:"true" desc:"store a per-object row only when it changed since the object's last stored row (docs/storage.md)"`
 	FullEvery time.Duration `envconfig:"SINK_FULL_EVERY" default:"1h" desc:"with PGC_SINK_DEDUP, store a run of each connection and probe in full at least this often"`
+	// DedupCacheBytes bounds the memory the sink keeps of chain states
+	// (dedup_cache.go); a state not kept is read from dedup_state.
+	DedupCacheBytes bus.ByteSize `envconfig:"SINK_DEDUP_CACHE_BYTES" default:"32MiB" desc:"with PGC_SINK_DEDUP, memory for the objects' last stored hashes; beyond it they are read from the datastore (0: always read)"`
 	// ReplayWindow is the bus's replay window (bus.Config.ReplayWindow),
 	// set by cmd so that New can check LedgerRetention against it. Zero
 	// skips the check.
@@ -71,6 +74,9 @@ func (c Config) Validate() error {
 	if c.FullEvery < time.Minute || c.FullEvery > partition.Length {
 		bad("PGC_SINK_FULL_EVERY", "must be between 1m and %s (a weekly partition starts with a full run anyway), got %s",
 			partition.Length, c.FullEvery)
+	}
+	if c.DedupCacheBytes < 0 {
+		bad("PGC_SINK_DEDUP_CACHE_BYTES", "must not be negative (0 keeps no cache), got %s", c.DedupCacheBytes)
 	}
 	if c.ReplayWindow > 0 && c.LedgerRetention <= c.ReplayWindow {
 		bad("PGC_SINK_LEDGER_RETENTION", "must exceed the replay window PGC_REPLAY_WINDOW (%s), got %s: "+

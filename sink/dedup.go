@@ -3,7 +3,6 @@ package sink
 import (
 	"cmp"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/pgcollector/pgcollector/bus"
@@ -33,66 +32,32 @@ import (
 // whatever order batches arrive in, and a full run never needs the rows
 // of another.
 //
-// The state row is cached in memory, keyed by its collected_at: a cached
-// entry is used only when the datastore's row has the same collected_at,
-// which is true exactly when no other sink extended the chain since.
-// Entries are taken out of the cache for the length of a write and put
-// back only after it committed.
-
-// object is one object of a chain's last run.
-type object struct {
-	off int    // offset of its hash in runState.blob
-	gen uint32 // the run that last saw it
-}
-
-// runState is one dedup_state row.
-type runState struct {
-	at, keyframeAt time.Time // at zero: no chain yet
-	objects        map[string]*object
-	blob           []byte // the objects as dedup_state.keys holds them (dedup_rows.go)
-	dirty          bool   // objects were removed: blob must be rebuilt
-	gen            uint32
-}
+// The state row is cached in memory (dedup_cache.go), keyed by its
+// collected_at: a cached entry is used only when the datastore's row has
+// the same collected_at, which is true exactly when no other sink
+// extended the chain since. Entries are taken out of the cache for the
+// length of a write and put back only after it committed. A chain not in
+// the cache is read from the datastore, so the cache's size changes what
+// a write reads, never what it stores.
 
 // deduper holds the cache and the settings; nil when dedup is off.
 type deduper struct {
 	fullEvery time.Duration
 	keyed     map[string]probes.Probe
-	mu        sync.Mutex
-	cache     map[stateKey]*runState
+	cache     *stateCache
 }
 
 func newDeduper(cfg Config, catalogue []probes.Probe) *deduper {
 	if !cfg.Dedup {
 		return nil
 	}
-	d := &deduper{fullEvery: cfg.FullEvery, keyed: map[string]probes.Probe{}, cache: map[stateKey]*runState{}}
+	d := &deduper{fullEvery: cfg.FullEvery, keyed: map[string]probes.Probe{}, cache: newStateCache(int64(cfg.DedupCacheBytes))}
 	for _, p := range catalogue {
 		if len(p.Key) > 0 {
 			d.keyed[p.Name] = p
 		}
 	}
 	return d
-}
-
-// checkout takes the cached state of k, if any, out of the cache.
-func (d *deduper) checkout(k stateKey) *runState {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	st := d.cache[k]
-	delete(d.cache, k)
-	return st
-}
-
-// checkin puts committed states back.
-func (d *deduper) checkin(states map[stateKey]*runState) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for k, st := range states {
-		if st != nil && !st.at.IsZero() {
-			d.cache[k] = st
-		}
-	}
 }
 
 // dedupWork is what apply decided for one write.
@@ -102,6 +67,8 @@ type dedupWork struct {
 	extras  map[string]*extraRows  // markers and tombstones, by probe
 	skipped int64                  // rows not stored: equal to their object's last stored row
 	tombs   int64
+	hits    int64 // chains whose state the cache held
+	misses  int64 // chains whose state was read from dedup_state
 }
 
 // candidates returns the items of a plan that dedup may shorten, sorted by
@@ -145,9 +112,6 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 	}
 	keyframe := st.at.IsZero() || t.Sub(st.keyframeAt) >= d.fullEvery ||
 		!weekOf(t).Equal(weekOf(st.keyframeAt))
-	if st.objects == nil {
-		st.objects = map[string]*object{}
-	}
 	st.gen++
 	gen := st.gen
 	// out holds the rows a delta keeps, from its first left-out row on:
@@ -165,15 +129,16 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 			d.reset(st, w, key(b), out)
 			return
 		}
-		o, ok := st.objects[string(k)]
-		if ok && o.gen == gen {
-			// A repeated key: the run cannot be told apart per object.
+		o, collision := st.find(k)
+		if collision || (o != nil && o.gen == gen) {
+			// A repeated key, or two keys of one hash: the run cannot be
+			// told apart per object.
 			d.reset(st, w, key(b), out)
 			return
 		}
 		seen++
 		switch {
-		case !ok:
+		case o == nil:
 			st.add(k, h, gen)
 		case st.hash(o) == h && !keyframe:
 			o.gen = gen
@@ -202,16 +167,17 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 	scoped := p.Scope == probes.ScopeDatabase
 	// Objects of the previous run that this one lacks; the walk over all
 	// objects is needed only when there are some.
-	if int(seen) < len(st.objects) {
-		for k, o := range st.objects {
-			if o.gen != gen {
+	if int(seen) < st.live {
+		for i := range st.objs {
+			if o := &st.objs[i]; o.gen != gen && o.gen != gone {
 				if !keyframe {
-					ex.add(b.ConnectionID, t, b.Database, scoped, len(p.Key), []byte(k), store.KindTombstone)
+					ex.add(b.ConnectionID, t, b.Database, scoped, len(p.Key), st.keyOf(o), store.KindTombstone)
 					w.tombs++
 				}
-				st.remove(k)
+				st.remove(o)
 			}
 		}
+		st.compact()
 	}
 	kind := store.KindDelta
 	if keyframe {

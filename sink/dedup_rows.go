@@ -2,7 +2,6 @@ package sink
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -149,66 +148,4 @@ func appendCopyText(b []byte, s string) []byte {
 		}
 	}
 	return b
-}
-
-// A chain's objects are kept in the form dedup_state.keys stores them:
-// per object the uvarint length of its key, the key, and the 8-byte hash.
-// The map points at each object's hash in that blob, so a run updates
-// the hashes of the objects that changed in place and the state is
-// written back without encoding it again; only a run that removes
-// objects rebuilds the blob.
-
-func (st *runState) hash(o *object) uint64 { return binary.LittleEndian.Uint64(st.blob[o.off:]) }
-
-func (st *runState) setHash(o *object, h uint64) { binary.LittleEndian.PutUint64(st.blob[o.off:], h) }
-
-// add appends a new object.
-func (st *runState) add(key []byte, h uint64, gen uint32) {
-	st.blob = binary.AppendUvarint(st.blob, uint64(len(key)))
-	st.blob = append(st.blob, key...)
-	off := len(st.blob)
-	st.blob = binary.LittleEndian.AppendUint64(st.blob, h)
-	st.objects[string(key)] = &object{off: off, gen: gen}
-}
-
-// remove forgets an object; the blob is rebuilt before it is written.
-func (st *runState) remove(key string) {
-	delete(st.objects, key)
-	st.dirty = true
-}
-
-// encoded returns the blob, rebuilt if objects were removed.
-func (st *runState) encoded() []byte {
-	if !st.dirty {
-		return st.blob
-	}
-	n := 0
-	for k := range st.objects {
-		n += len(k) + binary.MaxVarintLen32 + 8
-	}
-	blob := make([]byte, 0, n)
-	for k, o := range st.objects {
-		h := st.hash(o)
-		blob = binary.AppendUvarint(blob, uint64(len(k)))
-		blob = append(blob, k...)
-		o.off = len(blob)
-		blob = binary.LittleEndian.AppendUint64(blob, h)
-	}
-	st.blob, st.dirty = blob, false
-	return blob
-}
-
-// decodeObjects indexes a blob read from dedup_state.keys.
-func decodeObjects(blob []byte) (map[string]*object, error) {
-	objects := map[string]*object{}
-	for b := blob; len(b) > 0; {
-		n, w := binary.Uvarint(b)
-		if w <= 0 || uint64(len(b)-w) < n+8 {
-			return nil, errors.New("dedup state: truncated object list")
-		}
-		b = b[w:]
-		objects[string(b[:n])] = &object{off: len(blob) - len(b) + int(n)}
-		b = b[n+8:]
-	}
-	return objects, nil
 }

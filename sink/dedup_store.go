@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -60,7 +61,7 @@ func (d *deduper) apply(ctx context.Context, tx pgx.Tx, p *plan) (*dedupWork, er
 	for _, it := range items {
 		k := key(it.b)
 		if _, ok := w.states[k]; !ok {
-			w.states[k] = d.checkout(k)
+			w.states[k] = d.cache.checkout(k)
 			keys = append(keys, k)
 		}
 	}
@@ -109,15 +110,20 @@ func (d *deduper) lock(ctx context.Context, tx pgx.Tx, keys []stateKey, w *dedup
 		_, err := pgx.ForEachRow(rows, []any{&k.conn, &k.db, &k.probe, &t, &kf, &blob, &hit}, func() error {
 			found[k] = true
 			if hit != nil && *hit {
+				w.hits++
 				return nil // the cached state is the committed one
 			}
+			w.misses++
 			st := &runState{}
 			if t != nil && kf != nil {
-				objects, err := decodeObjects(blob)
-				if err != nil {
+				switch err := st.decodeObjects(blob); {
+				case errors.Is(err, errKeyCollision):
+					*st = runState{} // a new chain: its first run is a keyframe
+				case err != nil:
 					return err
+				default:
+					st.at, st.keyframeAt = t.UTC(), kf.UTC()
 				}
-				st.at, st.keyframeAt, st.objects, st.blob = t.UTC(), kf.UTC(), objects, blob
 			}
 			w.states[k] = st
 			return nil

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -44,8 +45,15 @@ func newDatastore(t testing.TB, pg *pgtest.Cluster, admin *pgxpool.Pool, name st
 // dedup cache.
 func (ds *datastore) ingester(dedup bool, force bool) *Ingester {
 	ds.t.Helper()
+	return ds.ingesterCache(dedup, force, config.Default[Config]().DedupCacheBytes)
+}
+
+// ingesterCache is ingester with a dedup cache of the given size.
+func (ds *datastore) ingesterCache(dedup bool, force bool, cacheBytes bus.ByteSize) *Ingester {
+	ds.t.Helper()
 	cfg := config.Default[Config]()
 	cfg.Dedup = dedup
+	cfg.DedupCacheBytes = cacheBytes
 	in, err := NewIngester(cfg, ds.pool, slog.New(slog.NewTextHandler(io.Discard, nil)), force)
 	require.NoError(ds.t, err)
 	return in
@@ -215,7 +223,9 @@ func storeScenario(t *testing.T, version int) (full, dd *datastore) {
 	dd = newDatastore(t, pg, admin, "deduplicated")
 	deliveries, _ := dedupScenario()
 	fullSink := full.ingester(false, false)
-	sinks := []*Ingester{dd.ingester(true, false), dd.ingester(true, false), dd.ingester(true, false)}
+	// The second sink keeps no cache and the third one too small for
+	// every chain: what is stored must not depend on what they remember.
+	sinks := []*Ingester{dd.ingester(true, false), dd.ingesterCache(true, false, 0), dd.ingesterCache(true, false, 2*bus.KiB)}
 	for _, d := range deliveries {
 		_, err := fullSink.Ingest(ctx, d.batches)
 		require.NoError(t, err)
@@ -273,6 +283,10 @@ func TestDedupConfig(t *testing.T) {
 	require.ErrorContains(t, c.Validate(), "PGC_SINK_FULL_EVERY")
 	c.FullEvery = 8 * 24 * time.Hour
 	require.ErrorContains(t, c.Validate(), "PGC_SINK_FULL_EVERY")
+	c = config.Default[Config]()
+	require.Equal(t, 32*bus.MiB, c.DedupCacheBytes)
+	c.DedupCacheBytes = -1
+	require.ErrorContains(t, c.Validate(), "PGC_SINK_DEDUP_CACHE_BYTES")
 }
 
 func TestRowScanner(t *testing.T) {
@@ -294,24 +308,77 @@ func TestRowScanner(t *testing.T) {
 	_, err = newRowScanner(cols, []string{"missing"})
 	require.Error(t, err)
 
-	st := &runState{objects: map[string]*object{}}
-	want := map[string]uint64{"a": 1, "K\\t1\tK2": h1, "": 0, "gone": 7}
-	for k, h := range want {
-		st.add([]byte(k), h, 1)
+	st := &runState{}
+	want := map[string]uint64{"a": 1, "K\\t1\tK2": h1, "": 0, "gone": 7, "b": 9}
+	for _, k := range []string{"a", "K\\t1\tK2", "", "gone", "b"} {
+		o, collision := st.find([]byte(k))
+		require.Nil(t, o)
+		require.False(t, collision)
+		st.add([]byte(k), want[k], 1)
 	}
-	st.setHash(st.objects["a"], 2)
+	o, _ := st.find([]byte("a"))
+	st.setHash(o, 2)
 	want["a"] = 2
-	st.remove("gone")
+	o, _ = st.find([]byte("gone"))
+	st.remove(o)
 	delete(want, "gone")
-	back, err := decodeObjects(st.encoded())
-	require.NoError(t, err)
-	require.Len(t, back, 3)
-	loaded := &runState{objects: back, blob: st.encoded()}
-	for k, h := range want {
-		require.Equal(t, h, loaded.hash(back[k]), k)
+	o, _ = st.find([]byte("gone"))
+	require.Nil(t, o)
+	loaded := &runState{}
+	require.NoError(t, loaded.decodeObjects(slices.Clone(st.encoded())))
+	require.Equal(t, 4, loaded.live)
+	for _, s := range []*runState{st, loaded} {
+		require.Len(t, s.objs, 4)
+		var order []string
+		for i := range s.objs {
+			order = append(order, string(s.keyOf(&s.objs[i])))
+		}
+		require.Equal(t, []string{"a", "K\\t1\tK2", "", "b"}, order, "compacted in insertion order")
+		for k, h := range want {
+			o, collision := s.find([]byte(k))
+			require.False(t, collision)
+			require.NotNil(t, o, k)
+			require.Equal(t, h, s.hash(o), k)
+		}
 	}
-	_, err = decodeObjects([]byte{5, 'a'})
-	require.Error(t, err)
+	require.Error(t, (&runState{}).decodeObjects([]byte{5, 'a'}))
+	twice := append(slices.Clone(loaded.blob), loaded.blob[:1+len("a")+8]...)
+	require.ErrorIs(t, (&runState{}).decodeObjects(twice), errKeyCollision)
+}
+
+// TestStateCacheBudget: the cache never holds more than its budget, a
+// state larger than the budget is not kept, a budget of 0 keeps nothing,
+// and checkout gives a state back exactly once.
+func TestStateCacheBudget(t *testing.T) {
+	state := func(objects int) *runState {
+		st := &runState{at: time.Now()}
+		for i := range objects {
+			st.add([]byte(fmt.Sprintf("table_%05d", i)), uint64(i), 1)
+		}
+		return st
+	}
+	one := state(100).size()
+	c := newStateCache(10 * one)
+	for i := range 50 {
+		c.checkin(map[stateKey]*runState{{conn: int64(i), db: "d", probe: "p"}: state(100)})
+		used, n := c.size()
+		require.LessOrEqual(t, used, 10*one)
+		require.LessOrEqual(t, n, int64(10))
+	}
+	_, n := c.size()
+	require.Equal(t, int64(10), n, "full, not emptied")
+	c.checkin(map[stateKey]*runState{{conn: 99, db: "d", probe: "p"}: state(2000)})
+	require.Nil(t, c.checkout(stateKey{conn: 99, db: "d", probe: "p"}), "larger than the budget")
+	k := stateKey{conn: 49, db: "d", probe: "p"}
+	require.NotNil(t, c.checkout(k), "the newest state stays")
+	require.Nil(t, c.checkout(k))
+	used, n := c.size()
+	require.Equal(t, int64(9), n)
+	require.Equal(t, 9*one, used)
+
+	zero := newStateCache(0)
+	zero.checkin(map[stateKey]*runState{k: state(1)})
+	require.Nil(t, zero.checkout(k))
 }
 
 // TestDocumentedQueries runs every query of docs/storage.md on the

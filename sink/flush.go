@@ -147,6 +147,10 @@ func (s *Sink) done(items []*item, w written) (bool, error) {
 	if w.skipped > 0 || w.tombstones > 0 {
 		s.obs.Deduplicated(w.skipped, w.tombstones)
 	}
+	if w.cacheHits > 0 || w.cacheMisses > 0 {
+		bytes, states := s.dedup.cache.size()
+		s.obs.DedupCache(w.cacheHits, w.cacheMisses, bytes, states)
+	}
 	s.pace.charge(w.rows)
 	if lasted, naks, ok := s.outage.recovered(st.Naks.Load()); ok {
 		s.log.Info("datastore writes recovered; draining the backlog", "outage", lasted.Round(time.Millisecond),

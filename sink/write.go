@@ -19,7 +19,7 @@ import (
 // written counts what one committed write did.
 type written struct {
 	batches, rows, statuses, duplicates, unchanged int64
-	skipped, tombstones                            int64 // dedup.go
+	skipped, tombstones, cacheHits, cacheMisses    int64 // dedup.go
 }
 
 // nextWeekLead is how long before a new week the sink creates its
@@ -56,6 +56,7 @@ func (s *Sink) write(ctx context.Context, items []*item) (written, error) {
 			}
 			if dw != nil {
 				w.skipped, w.tombstones = dw.skipped, dw.tombs
+				w.cacheHits, w.cacheMisses = dw.hits, dw.misses
 			}
 		}
 		if w.rows, err = copyGroups(ctx, tx, p.groups); err != nil {
@@ -69,7 +70,7 @@ func (s *Sink) write(ctx context.Context, items []*item) (written, error) {
 		return written{}, err
 	}
 	if dw != nil {
-		s.dedup.checkin(dw.states)
+		s.dedup.cache.checkin(dw.states)
 	}
 	return w, nil
 }

@@ -38,6 +38,9 @@ type Metrics struct {
 	sinkRows       prometheus.Counter
 	sinkUnchanged  prometheus.Counter
 	sinkTombstones prometheus.Counter
+	dedupCache     *prometheus.CounterVec
+	dedupBytes     prometheus.Gauge
+	dedupStates    prometheus.Gauge
 	sinkWrite      prometheus.Histogram
 	ingestLag      prometheus.Histogram
 
@@ -67,6 +70,9 @@ func NewMetrics(version string) *Metrics {
 	m.sinkRows = f.counter("sink_rows_total", "Rows the sink committed to the datastore with COPY.")
 	m.sinkUnchanged = f.counter("sink_rows_unchanged_total", "Rows of per-object probes the sink did not store because they equal the last stored row of their object (PGC_SINK_DEDUP).")
 	m.sinkTombstones = f.counter("sink_tombstones_total", "Objects of per-object probes the sink recorded as gone since the last stored run (PGC_SINK_DEDUP).")
+	m.dedupCache = f.counterVec("sink_dedup_cache_total", "Chains of per-object probes whose last state a sink write found in memory (hit) or read from public.dedup_state (miss) (PGC_SINK_DEDUP_CACHE_BYTES).", "result")
+	m.dedupBytes = f.gauge("sink_dedup_cache_bytes", "Memory the sink's dedup cache holds, at most PGC_SINK_DEDUP_CACHE_BYTES.")
+	m.dedupStates = f.gauge("sink_dedup_cache_states", "Chains (connection, database, probe) whose state the sink's dedup cache holds.")
 	m.sinkWrite = f.histogram("sink_copy_duration_seconds", "Time of one committed sink write: COPY of every table plus ledger and state, in one transaction.",
 		[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 45})
 	m.ingestLag = f.histogram("ingest_lag_seconds", "Time from a batch's collection to the commit of its rows in the datastore.",
@@ -142,6 +148,14 @@ func (m *Metrics) SamplesDropped(n int) { m.samplesDropped.Add(float64(n)) }
 func (m *Metrics) Deduplicated(skipped, tombstones int64) {
 	m.sinkUnchanged.Add(float64(skipped))
 	m.sinkTombstones.Add(float64(tombstones))
+}
+
+// DedupCache implements sink.Observer.
+func (m *Metrics) DedupCache(hits, misses, bytes, states int64) {
+	m.dedupCache.WithLabelValues("hit").Add(float64(hits))
+	m.dedupCache.WithLabelValues("miss").Add(float64(misses))
+	m.dedupBytes.Set(float64(bytes))
+	m.dedupStates.Set(float64(states))
 }
 
 // Written implements sink.Observer.

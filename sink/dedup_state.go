@@ -17,7 +17,7 @@ import (
 //
 // Nothing in a runState holds a pointer per object: a collector watching
 // a thousand servers keeps millions of objects, and the garbage collector
-// scans none of them. That costs about 12 + 20 bytes per object beside
+// scans none of them. That costs about 12 + 28 bytes per object beside
 // the blob, against some 120 for a map of strings to pointers.
 
 // object is one object of a chain's last run.
@@ -133,7 +133,9 @@ func (st *runState) encoded() []byte {
 // size is what the state holds in memory, roughly: the cache's budget
 // counts it.
 func (st *runState) size() int64 {
-	const perIndexEntry = 20 // a swiss-table slot of uint64 → uint32 and its control byte, at 7/8 load
+	// A swiss-table slot of uint64 → uint32 with its control byte is 17
+	// bytes; tables are between 7/16 and 7/8 full.
+	const perIndexEntry = 28
 	return int64(cap(st.blob) + cap(st.objs)*12 + len(st.index)*perIndexEntry + 200)
 }
 
@@ -141,13 +143,21 @@ func (st *runState) size() int64 {
 // comes twice, or two keys of one hash, is errKeyCollision: the caller
 // starts a new chain.
 func (st *runState) decodeObjects(blob []byte) error {
-	var objs []object
-	index := map[uint64]uint32{}
-	for b := blob; len(b) > 0; {
+	// A first pass counts the objects, so the index and the list are
+	// allocated once at their size: a miss of the cache decodes a state
+	// per chain written, and growing them would double the garbage.
+	count := 0
+	for b := blob; len(b) > 0; count++ {
 		n, w := binary.Uvarint(b)
 		if w <= 0 || uint64(len(b)-w) < n+8 {
 			return errors.New("dedup state: truncated object list")
 		}
+		b = b[uint64(w)+n+8:]
+	}
+	objs := make([]object, 0, count)
+	index := make(map[uint64]uint32, count)
+	for b := blob; len(b) > 0; {
+		n, w := binary.Uvarint(b)
 		b = b[w:]
 		off := len(blob) - len(b)
 		h := xxhash.Sum64(b[:n])

@@ -284,7 +284,7 @@ func TestDedupConfig(t *testing.T) {
 	c.FullEvery = 8 * 24 * time.Hour
 	require.ErrorContains(t, c.Validate(), "PGC_SINK_FULL_EVERY")
 	c = config.Default[Config]()
-	require.Equal(t, 32*bus.MiB, c.DedupCacheBytes)
+	require.Equal(t, 8*bus.MiB, c.DedupCacheBytes)
 	c.DedupCacheBytes = -1
 	require.ErrorContains(t, c.Validate(), "PGC_SINK_DEDUP_CACHE_BYTES")
 }

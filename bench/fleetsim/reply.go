@@ -38,7 +38,11 @@ func copyFields(m []byte) [][]byte {
 
 // withCounters makes b the reply to serve, with the integer fields that
 // grew since a marked as counters. Replies of a different shape (rows
-// added or gone) are served as b, without counters.
+// added or gone) are served as b, without counters. Rows are matched by
+// position, so a row with an integer field that went down is taken for a
+// different object in that place (a top-N list such as pg_stat_statements
+// reorders between recordings) and served as recorded: advancing its
+// queryid would make every run a new set of objects.
 func withCounters(a, b *reply) *reply {
 	out := &reply{msgs: b.msgs, at: b.at, rows: make([]*counterRow, len(b.msgs))}
 	if len(a.msgs) != len(b.msgs) {
@@ -59,12 +63,17 @@ func withCounters(a, b *reply) *reply {
 		}
 		var cr counterRow
 		seg := []byte{}
+		other := false
 		for j := range fb {
 			if j > 0 {
 				seg = append(seg, '\t')
 			}
 			va, errA := strconv.ParseInt(string(fa[j]), 10, 64)
 			vb, errB := strconv.ParseInt(string(fb[j]), 10, 64)
+			if errA == nil && errB == nil && vb < va {
+				other = true
+				break
+			}
 			if errA == nil && errB == nil && vb > va {
 				cr.segs = append(cr.segs, seg)
 				cr.base = append(cr.base, vb)
@@ -74,7 +83,7 @@ func withCounters(a, b *reply) *reply {
 			}
 			seg = append(seg, fb[j]...)
 		}
-		if len(cr.base) == 0 {
+		if other || len(cr.base) == 0 {
 			continue
 		}
 		cr.segs = append(cr.segs, append(seg, '\n'))

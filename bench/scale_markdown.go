@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 )
 
 // scaleMarkdown writes the fleet sizes collected from the simulator and
@@ -60,6 +61,10 @@ func (r *Report) scaleMarkdown(w io.Writer) {
 		p("- %d servers, simulator over the window: %d rows served, %d requests (%d recorded from the real clusters, %d replayed), %d of its own errors, %d sessions open at the end, %.2f cores",
 			s.Servers, a.RowsServed-b.RowsServed, a.Requests-b.Requests, a.Recorded-b.Recorded, a.Replayed-b.Replayed,
 			a.Errors-b.Errors, a.Sessions, s.SimCPU.Seconds()/max(1e-9, s.Steady.End.Sub(s.Steady.Start).Seconds()))
+		if from := s.Steady.RowsFromMetric; len(from) > 0 {
+			p("  - rows of %s counted by the collector (pgcollector_rows_collected_total over the window): the datastore was too far behind to rebuild their series in %s",
+				strings.Join(from, ", "), countTimeout)
+		}
 		if dc := s.Steady.DedupCache; dc.Hits+dc.Misses > 0 {
 			p("  - sink dedup cache over the window: %.0f%% of %d chain writes found their state in memory, %.1f MB held at the end",
 				100*float64(dc.Hits)/float64(dc.Hits+dc.Misses), dc.Hits+dc.Misses, float64(dc.Bytes)/(1<<20))

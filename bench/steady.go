@@ -27,6 +27,7 @@ type Steady struct {
 	WarmupCapped    bool // the backlogs never calmed: the window began at MaxWarmup
 	Rows            int64
 	RowsByProbe     map[string]int64
+	RowsFromMetric  []string // per-object probes whose rows are the collector's count (RowsCollected)
 	RowsPerSecond   float64
 	CPU             time.Duration
 	CPUPerMillion   float64 // collector CPU seconds per million stored rows
@@ -146,6 +147,7 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 	}
 	psum0, pcount0, pok := probeTimes(ctx, c)
 	dedup0 := dedupCache(ctx, c)
+	collected0 := collectedByProbe(ctx, c)
 	if o.OnStart != nil {
 		o.OnStart()
 	}
@@ -202,6 +204,13 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		s.ProbeMean = time.Duration((psum1 - psum0) / (pcount1 - pcount0) * float64(time.Second))
 	}
 	dedup1 := dedupCache(ctx, c)
+	var collected map[string]int64
+	if collected1 := collectedByProbe(ctx, c); collected0 != nil && collected1 != nil {
+		collected = map[string]int64{}
+		for p, n := range collected1 {
+			collected[p] = n - collected0[p]
+		}
+	}
 	s.DedupCache = DedupCache{Hits: dedup1.Hits - dedup0.Hits, Misses: dedup1.Misses - dedup0.Misses, Bytes: dedup1.Bytes}
 	staleEnd, src := staleCount(ctx, c, started, s.End)
 	s.StaleSource = src
@@ -214,7 +223,7 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 	<-sampled
 	// The window's last batches are still on their way to the datastore.
 	sleepCtx(ctx, o.Settle)
-	if s.RowsByProbe, s.Rows, err = RowsCollected(ctx, ds, s.Start, s.End); err != nil {
+	if s.RowsByProbe, s.Rows, s.RowsFromMetric, err = RowsCollected(ctx, ds, s.Start, s.End, collected); err != nil {
 		return s, err
 	}
 	if s.Lag, err = IngestLag(ctx, ds, s.Start, s.End); err != nil {

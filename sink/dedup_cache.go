@@ -43,8 +43,10 @@ func (c *stateCache) checkin(states map[stateKey]*runState) {
 			continue
 		}
 		if old := c.states[k]; old != nil {
-			// Another write of the same chain checked in first; this one
-			// committed later, so it is the newer state.
+			// Another write of the same chain checked in first. Either
+			// may be the older: a cached state is used only when its
+			// collected_at is the row's (dedupReadSQL), so an older one
+			// costs a read, never a wrong delta.
 			c.used -= old.cost
 			delete(c.states, k)
 		}

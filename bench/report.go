@@ -205,7 +205,7 @@ func (r *Report) Table(w io.Writer) {
 	_ = tw.Flush()
 	fmt.Fprintln(w, "\n[rows per probe in the window]")
 	if len(r.Steady.RowsFromMetric) > 0 {
-		fmt.Fprintf(w, "  counted by the collector (pgcollector_rows_collected_total), the datastore too far behind to count in %s: %s\n",
+		fmt.Fprintf(w, "  counted by the collector (pgcollector_rows_collected_total): the datastore did not rebuild their series in %s: %s\n",
 			countTimeout, strings.Join(r.Steady.RowsFromMetric, ", "))
 	}
 	for _, p := range sortedKeys(r.Steady.RowsByProbe) {

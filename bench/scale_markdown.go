@@ -62,7 +62,7 @@ func (r *Report) scaleMarkdown(w io.Writer) {
 			s.Servers, a.RowsServed-b.RowsServed, a.Requests-b.Requests, a.Recorded-b.Recorded, a.Replayed-b.Replayed,
 			a.Errors-b.Errors, a.Sessions, s.SimCPU.Seconds()/max(1e-9, s.Steady.End.Sub(s.Steady.Start).Seconds()))
 		if from := s.Steady.RowsFromMetric; len(from) > 0 {
-			p("  - rows of %s counted by the collector (pgcollector_rows_collected_total over the window): the datastore was too far behind to rebuild their series in %s",
+			p("  - rows of %s counted by the collector (pgcollector_rows_collected_total over the window): the datastore did not rebuild their series in %s (a scan from the keyframe before the window, on a busy datastore)",
 				strings.Join(from, ", "), countTimeout)
 		}
 		if dc := s.Steady.DedupCache; dc.Hits+dc.Misses > 0 {

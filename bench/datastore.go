@@ -54,28 +54,6 @@ func RowsCollected(ctx context.Context, pool *pgxpool.Pool, from, to time.Time, 
 // countTimeout bounds one count of RowsCollected.
 const countTimeout = 90 * time.Second
 
-// collectedByProbe reads pgcollector_rows_collected_total of every
-// per-object probe; nil when the metrics cannot be read.
-func collectedByProbe(ctx context.Context, c *Collector) map[string]int64 {
-	var names []string
-	for _, p := range probes.All {
-		if len(p.Key) > 0 {
-			names = append(names, fmt.Sprintf("pgcollector_rows_collected_total{probe=%q}", p.Name))
-		}
-	}
-	sums, _, err := Scrape(ctx, c.HTTPAddr, names...)
-	if err != nil {
-		return nil
-	}
-	out := map[string]int64{}
-	for _, p := range probes.All {
-		if len(p.Key) > 0 {
-			out[p.Name] = int64(sums[fmt.Sprintf("pgcollector_rows_collected_total{probe=%q}", p.Name)])
-		}
-	}
-	return out
-}
-
 // RowsCommitted counts the collected rows stored by transactions that
 // committed in [from, to], looking only at rows collected since
 // collectedSince (the datastore keeps commit timestamps:

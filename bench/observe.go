@@ -95,8 +95,9 @@ func (w *Watch) StreamBytes(ctx context.Context, stream string) (uint64, error) 
 
 // Scrape reads the exposition at http://addr/metrics once and sums every
 // series of each metric; a metric given with its labels, as the
-// exposition spells them (name{label="value"}), is that one series. A metric without series reads 0 and is not in
-// found: a labelled counter has none until its first event.
+// exposition spells them (name{label="value"}), is that one series. A
+// metric without series reads 0 and is not in found: a labelled counter
+// has none until its first event.
 func Scrape(ctx context.Context, addr string, metrics ...string) (sums map[string]float64, found map[string]bool, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
@@ -125,8 +126,13 @@ func sumMetrics(r io.Reader, metrics ...string) (sums map[string]float64, found 
 		line := sc.Text()
 		for _, metric := range metrics {
 			rest, ok := strings.CutPrefix(line, metric)
-			if !ok || (rest != "" && rest[0] != '{' && rest[0] != ' ') ||
-				(strings.HasSuffix(metric, "}") && rest != "" && rest[0] != ' ') {
+			// After the name: the labels or the value; after a name
+			// given with its labels: the value only.
+			next := "{ "
+			if strings.HasSuffix(metric, "}") {
+				next = " "
+			}
+			if !ok || (rest != "" && !strings.ContainsRune(next, rune(rest[0]))) {
 				continue
 			}
 			if strings.HasPrefix(rest, "{") {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/procinfo"
+	"github.com/pgcollector/pgcollector/probes"
 )
 
 // SteadyOptions time the steady-state measurement.
@@ -65,13 +66,41 @@ const (
 	dedupBytes = "pgcollector_sink_dedup_cache_bytes"
 )
 
-// dedupCache reads the dedup cache's counters; zero when they cannot be read.
-func dedupCache(ctx context.Context, c *Collector) DedupCache {
-	sums, _, err := Scrape(ctx, c.HTTPAddr, dedupHit, dedupMiss, dedupBytes)
-	if err != nil {
-		return DedupCache{}
+// windowCounters is what one scrape at each end of the window reads: the
+// dedup cache and the rows collected by every per-object probe.
+type windowCounters struct {
+	dedup     DedupCache
+	collected map[string]int64 // nil when the metrics could not be read
+}
+
+// collectedMetric is pgcollector_rows_collected_total of one probe.
+func collectedMetric(probe string) string {
+	return fmt.Sprintf("pgcollector_rows_collected_total{probe=%q}", probe)
+}
+
+// readCounters scrapes the window's counters once; zero when they cannot
+// be read.
+func readCounters(ctx context.Context, c *Collector) windowCounters {
+	names := []string{dedupHit, dedupMiss, dedupBytes}
+	for _, p := range probes.All {
+		if len(p.Key) > 0 {
+			names = append(names, collectedMetric(p.Name))
+		}
 	}
-	return DedupCache{Hits: int64(sums[dedupHit]), Misses: int64(sums[dedupMiss]), Bytes: int64(sums[dedupBytes])}
+	sums, _, err := Scrape(ctx, c.HTTPAddr, names...)
+	if err != nil {
+		return windowCounters{}
+	}
+	w := windowCounters{
+		dedup:     DedupCache{Hits: int64(sums[dedupHit]), Misses: int64(sums[dedupMiss]), Bytes: int64(sums[dedupBytes])},
+		collected: map[string]int64{},
+	}
+	for _, p := range probes.All {
+		if len(p.Key) > 0 {
+			w.collected[p.Name] = int64(sums[collectedMetric(p.Name)])
+		}
+	}
+	return w
 }
 
 // probeTimes reads the probe duration histogram's sum and count.
@@ -146,8 +175,7 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		return s, err
 	}
 	psum0, pcount0, pok := probeTimes(ctx, c)
-	dedup0 := dedupCache(ctx, c)
-	collected0 := collectedByProbe(ctx, c)
+	counters0 := readCounters(ctx, c)
 	if o.OnStart != nil {
 		o.OnStart()
 	}
@@ -203,15 +231,16 @@ func MeasureSteady(ctx context.Context, c *Collector, w *Watch, m *Monitored, ds
 		s.ProbeRuns = int64(pcount1 - pcount0)
 		s.ProbeMean = time.Duration((psum1 - psum0) / (pcount1 - pcount0) * float64(time.Second))
 	}
-	dedup1 := dedupCache(ctx, c)
+	counters1 := readCounters(ctx, c)
 	var collected map[string]int64
-	if collected1 := collectedByProbe(ctx, c); collected0 != nil && collected1 != nil {
+	if counters0.collected != nil && counters1.collected != nil {
 		collected = map[string]int64{}
-		for p, n := range collected1 {
-			collected[p] = n - collected0[p]
+		for p, n := range counters1.collected {
+			collected[p] = n - counters0.collected[p]
 		}
 	}
-	s.DedupCache = DedupCache{Hits: dedup1.Hits - dedup0.Hits, Misses: dedup1.Misses - dedup0.Misses, Bytes: dedup1.Bytes}
+	d0, d1 := counters0.dedup, counters1.dedup
+	s.DedupCache = DedupCache{Hits: d1.Hits - d0.Hits, Misses: d1.Misses - d0.Misses, Bytes: d1.Bytes}
 	staleEnd, src := staleCount(ctx, c, started, s.End)
 	s.StaleSource = src
 	s.StaleWarmup = staleStart

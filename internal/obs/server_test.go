@@ -68,6 +68,7 @@ func TestServerEndpointsAndReadiness(t *testing.T) {
 	m.ConnectionUp("alpha", true)
 	m.ConnectionUp("beta", false)
 	m.Written(3, 120, 40*time.Millisecond)
+	m.DedupCache(4, 6, 1<<20, 9)
 	m.IngestLag(700 * time.Millisecond)
 	m.Redelivered(bus.ConsumerSink)
 	m.Poison("sink")
@@ -92,6 +93,10 @@ func TestServerEndpointsAndReadiness(t *testing.T) {
 		`pgcollector_connection_up{connection="beta"} 0`,
 		`pgcollector_sink_rows_total 120`,
 		`pgcollector_sink_batches_total 3`,
+		`pgcollector_sink_dedup_cache_total{result="hit"} 4`,
+		`pgcollector_sink_dedup_cache_total{result="miss"} 6`,
+		`pgcollector_sink_dedup_cache_bytes 1.048576e+06`,
+		`pgcollector_sink_dedup_cache_states 9`,
 		`pgcollector_sink_copy_duration_seconds_count 1`,
 		`pgcollector_ingest_lag_seconds_count 1`,
 		`pgcollector_redeliveries_total{consumer="sink"} 1`,

@@ -47,6 +47,27 @@ func TestAvailabilityCache(t *testing.T) {
 	require.False(t, c.available(1, "app2", "pg_stat_statements"))
 }
 
+func TestAvailabilityCacheSizeHints(t *testing.T) {
+	c := newAvailabilityCache(time.Minute)
+	k := availKey{1, "app1", "pg_stat_all_tables"}
+	require.Zero(t, c.sizeHint(k))
+	c.setSize(k, 8000)
+	require.Equal(t, 9000, c.sizeHint(k), "an eighth of headroom")
+	_, fresh := c.get(k, time.Now())
+	require.False(t, fresh, "a size alone says nothing about the source")
+	require.False(t, c.available(1, "app1", "pg_stat_all_tables"))
+
+	c.put(k, availEntry{checkedAt: time.Now()})
+	require.True(t, c.available(1, "app1", "pg_stat_all_tables"))
+	require.Equal(t, 9000, c.sizeHint(k), "put keeps the size")
+	c.forget(1, "app1", "pg_stat_all_tables")
+	require.False(t, c.available(1, "app1", "pg_stat_all_tables"))
+	require.Equal(t, 9000, c.sizeHint(k), "forget keeps the size")
+
+	c.setSize(k, 1<<30)
+	require.Equal(t, maxSizeHint, c.sizeHint(k))
+}
+
 func TestAvailabilityCacheKeepsOneCopyOfEachQuery(t *testing.T) {
 	c := newAvailabilityCache(time.Minute)
 	text := func() string { return strings.Repeat("SELECT s.toplevel ", 3) } // a new copy each call

@@ -3,7 +3,6 @@ package fetcher
 import (
 	"bytes"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/pgcollector/pgcollector/internal/bufpool"
@@ -69,34 +68,4 @@ func (w *RowPrefixer) Bytes() []byte { return w.buf }
 func (w *RowPrefixer) Release() {
 	bufpool.Put(w.buf)
 	w.buf = nil
-}
-
-// sizeHints remembers how large each probe's result was last time on each
-// server and database, so the next run's buffer is allocated once at about
-// the right size instead of doubling its way there: the doubling's copies
-// and zeroing were the fetcher's largest CPU cost in `make bench`.
-type sizeHints struct {
-	mu sync.Mutex
-	m  map[availKey]int
-}
-
-// maxSizeHint bounds a hint: a result of a few megabytes is split into
-// messages anyway, and one outlier must not make every later run allocate
-// that much up front.
-const maxSizeHint = 8 << 20
-
-func (h *sizeHints) get(k availKey) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.m[k]
-}
-
-// put records a result's size with an eighth of headroom.
-func (h *sizeHints) put(k availKey, size int) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil {
-		h.m = map[availKey]int{}
-	}
-	h.m[k] = min(size+size/8, maxSizeHint)
 }

@@ -47,8 +47,8 @@ type Fetcher struct {
 	dbs    *databaseCache
 	avail  *availabilityCache
 	bursts *bursts
-	sizes  sizeHints // result sizes, to allocate each run's buffer once
 	caps   *objectCaps
+	stmts  statements // the text of each run, built once
 
 	bufferFull   atomic.Bool
 	bufferFullAt atomic.Int64 // unix nanoseconds of the last ErrBufferFull (job.go)

@@ -119,14 +119,14 @@ func (f *Fetcher) copyOut(ctx context.Context, sess *monpool.Session, conn catal
 	if !ok {
 		return nil, "", fmt.Errorf("no query for server version %d", version)
 	}
-	sql = probes.WithTopN(sql, f.cfg.StatementsTopN)
-	copySQL := ProbeStatement(p, pc, version, p.WithMaxObjects(sql, f.caps.limit(p)))
-	w := NewRowPrefixer(conn.ID, at, f.sizes.get(hint))
+	st := f.stmts.get(p, pc, version, sql, f.cfg.StatementsTopN, f.caps.limit(p))
+	sql, copySQL := st.sql, st.copy
+	w := NewRowPrefixer(conn.ID, at, f.avail.sizeHint(hint))
 	if _, err := sess.Conn.PgConn().CopyTo(ctx, w, copySQL); err != nil {
 		w.Release()
 		return nil, "", fmt.Errorf("copy out %s: %w", p.Name, err)
 	}
-	f.sizes.put(hint, len(w.Bytes()))
+	f.avail.setSize(hint, len(w.Bytes()))
 	return w.Bytes(), sql, nil
 }
 

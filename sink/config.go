@@ -37,7 +37,7 @@ type Config struct {
 	FullEvery time.Duration `envconfig:"SINK_FULL_EVERY" default:"1h" desc:"with PGC_SINK_DEDUP, store a run of each connection and probe in full at least this often"`
 	// DedupCacheBytes bounds the memory the sink keeps of chain states
 	// (dedup_cache.go); a state not kept is read from dedup_state.
-	DedupCacheBytes bus.ByteSize `envconfig:"SINK_DEDUP_CACHE_BYTES" default:"8MiB" desc:"with PGC_SINK_DEDUP, memory for the objects' last stored hashes; beyond it they are read from the datastore (0: always read)"`
+	DedupCacheBytes bus.ByteSize `envconfig:"SINK_DEDUP_CACHE_BYTES" default:"8MiB" desc:"with PGC_SINK_DEDUP, memory for the objects' last stored hashes; beyond it they are read from the datastore, and a cache that finds under 10 % of them pauses itself (0: always read)"`
 	// ReplayWindow is the bus's replay window (bus.Config.ReplayWindow),
 	// set by cmd so that New can check LedgerRetention against it. Zero
 	// skips the check.

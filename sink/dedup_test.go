@@ -361,24 +361,84 @@ func TestStateCacheBudget(t *testing.T) {
 	c := newStateCache(10 * one)
 	for i := range 50 {
 		c.checkin(map[stateKey]*runState{{conn: int64(i), db: "d", probe: "p"}: state(100)})
-		used, n := c.size()
+		used, n, _ := c.size()
 		require.LessOrEqual(t, used, 10*one)
 		require.LessOrEqual(t, n, int64(10))
 	}
-	_, n := c.size()
+	_, n, _ := c.size()
 	require.Equal(t, int64(10), n, "full, not emptied")
 	c.checkin(map[stateKey]*runState{{conn: 99, db: "d", probe: "p"}: state(2000)})
 	require.Nil(t, c.checkout(stateKey{conn: 99, db: "d", probe: "p"}), "larger than the budget")
 	k := stateKey{conn: 49, db: "d", probe: "p"}
 	require.NotNil(t, c.checkout(k), "the newest state stays")
 	require.Nil(t, c.checkout(k))
-	used, n := c.size()
+	used, n, _ := c.size()
 	require.Equal(t, int64(9), n)
 	require.Equal(t, 9*one, used)
 
 	zero := newStateCache(0)
 	zero.checkin(map[stateKey]*runState{k: state(1)})
 	require.Nil(t, zero.checkout(k))
+}
+
+// TestStateCachePausesWhenItDoesNotHelp writes chains in turn, as the
+// fleet does, and checks that a cache far too small for them gives its
+// memory up, tries again after the pause, and that caches which help
+// (all chains fit, or a few more than fit) never pause.
+func TestStateCachePausesWhenItDoesNotHelp(t *testing.T) {
+	st := &runState{at: time.Now()}
+	for i := range 100 {
+		st.add([]byte(fmt.Sprintf("table_%05d", i)), uint64(i), 1)
+	}
+	one := st.size()
+	// cycle writes each of chains chains once, in order, as a sink does
+	// over one interval, and reports whether the cache was paused at any
+	// point, whether it held states at any point, and how many checkouts
+	// found their state.
+	cycle := func(c *stateCache, chains int) (paused, held bool, found int) {
+		for i := range chains {
+			k := stateKey{conn: int64(i), db: "d", probe: "p"}
+			got := c.checkout(k)
+			if got != nil {
+				found++
+			} else {
+				got = &runState{at: st.at, blob: st.blob, objs: st.objs, index: st.index}
+			}
+			c.checkin(map[stateKey]*runState{k: got})
+			used, _, p := c.size()
+			paused = paused || p
+			held = held || used > 0
+		}
+		return paused, held, found
+	}
+
+	big := newStateCache(10 * one)
+	paused, _, _ := cycle(big, 1000) // 100 budgets of states: ~1 % would be found
+	require.True(t, paused)
+	used, n, p := big.size()
+	require.True(t, p)
+	require.Zero(t, used, "a paused cache holds nothing")
+	require.Zero(t, n)
+	require.Nil(t, big.checkout(stateKey{conn: 999, db: "d", probe: "p"}))
+	// The pause began after one period (80 writes of a tenth of the
+	// budget) and lasts pausePeriods more: until write 1,360.
+	_, held, _ := cycle(big, 300)
+	require.False(t, held, "still paused at write 1,300")
+	_, held, _ = cycle(big, 1000)
+	require.True(t, held, "tried again after the pause")
+
+	// Random eviction under writes in turn finds ~70 % of 1.2 budgets of
+	// chains, ~40 % of 1.5, ~20 % of 2 and under 1 % of 3.
+	for _, chains := range []int{10, 12, 15} { // fits, 1.2 and 1.5 budgets
+		c := newStateCache(10 * one)
+		found := 0
+		for range 20 {
+			p, _, f := cycle(c, chains)
+			require.False(t, p, "%d chains, a cache of 10", chains)
+			found += f
+		}
+		require.Positive(t, found)
+	}
 }
 
 // TestDocumentedQueries runs every query of docs/storage.md on the

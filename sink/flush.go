@@ -148,8 +148,16 @@ func (s *Sink) done(items []*item, w written) (bool, error) {
 		s.obs.Deduplicated(w.skipped, w.tombstones)
 	}
 	if w.cacheHits > 0 || w.cacheMisses > 0 {
-		bytes, states := s.dedup.cache.size()
-		s.obs.DedupCache(w.cacheHits, w.cacheMisses, bytes, states)
+		bytes, states, paused := s.dedup.cache.size()
+		s.obs.DedupCache(w.cacheHits, w.cacheMisses, bytes, states, paused)
+		if s.cachePaused.Swap(paused) != paused {
+			if paused {
+				s.log.Info("dedup cache paused: too few chain writes found their state in it; chains are read from dedup_state",
+					"cache_bytes", s.cfg.DedupCacheBytes)
+			} else {
+				s.log.Info("dedup cache in use again")
+			}
+		}
 	}
 	s.pace.charge(w.rows)
 	if lasted, naks, ok := s.outage.recovered(st.Naks.Load()); ok {

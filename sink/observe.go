@@ -23,7 +23,7 @@ type Observer interface {
 	// DedupCache reports, per committed write, the chains whose state
 	// the dedup cache held (hits) and those read from the datastore
 	// (misses), and what the cache holds after the write.
-	DedupCache(hits, misses, bytes, states int64)
+	DedupCache(hits, misses, bytes, states int64, paused bool)
 }
 
 // SetObserver directs the sink's events to o. Call it before Run; nil
@@ -37,9 +37,9 @@ func (s *Sink) SetObserver(o Observer) {
 
 type nopObserver struct{}
 
-func (nopObserver) Written(int64, int64, time.Duration)   {}
-func (nopObserver) IngestLag(time.Duration)               {}
-func (nopObserver) Redelivered(string)                    {}
-func (nopObserver) Poison(string)                         {}
-func (nopObserver) Deduplicated(int64, int64)             {}
-func (nopObserver) DedupCache(int64, int64, int64, int64) {}
+func (nopObserver) Written(int64, int64, time.Duration)         {}
+func (nopObserver) IngestLag(time.Duration)                     {}
+func (nopObserver) Redelivered(string)                          {}
+func (nopObserver) Poison(string)                               {}
+func (nopObserver) Deduplicated(int64, int64)                   {}
+func (nopObserver) DedupCache(int64, int64, int64, int64, bool) {}

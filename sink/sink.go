@@ -57,6 +57,9 @@ type Sink struct {
 	stats Stats
 	obs   Observer
 	dedup *deduper // nil when PGC_SINK_DEDUP is off
+	// cachePaused is the dedup cache's state as last reported, to log
+	// when it pauses itself and when it is used again.
+	cachePaused atomic.Bool
 
 	outage *outage // shared by the workers (pace.go)
 	pace   *pacer

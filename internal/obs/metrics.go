@@ -39,6 +39,7 @@ type Metrics struct {
 	sinkUnchanged  prometheus.Counter
 	sinkTombstones prometheus.Counter
 	dedupCache     *prometheus.CounterVec
+	dedupPaused    prometheus.Gauge
 	dedupBytes     prometheus.Gauge
 	dedupStates    prometheus.Gauge
 	sinkWrite      prometheus.Histogram
@@ -72,6 +73,7 @@ func NewMetrics(version string) *Metrics {
 	m.sinkTombstones = f.counter("sink_tombstones_total", "Objects of per-object probes the sink recorded as gone since the last stored run (PGC_SINK_DEDUP).")
 	m.dedupCache = f.counterVec("sink_dedup_cache_total", "Chains of per-object probes whose last state a sink write found in memory (hit) or read from public.dedup_state (miss) (PGC_SINK_DEDUP_CACHE_BYTES).", "result")
 	m.dedupBytes = f.gauge("sink_dedup_cache_bytes", "Memory the sink's dedup cache holds, at most PGC_SINK_DEDUP_CACHE_BYTES.")
+	m.dedupPaused = f.gauge("sink_dedup_cache_paused", "1 while the sink's dedup cache holds nothing because too few chain writes found their state in it (see docs/operations.md).")
 	m.dedupStates = f.gauge("sink_dedup_cache_states", "Chains (connection, database, probe) whose state the sink's dedup cache holds.")
 	m.sinkWrite = f.histogram("sink_copy_duration_seconds", "Time of one committed sink write: COPY of every table plus ledger and state, in one transaction.",
 		[]float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 45})
@@ -151,11 +153,12 @@ func (m *Metrics) Deduplicated(skipped, tombstones int64) {
 }
 
 // DedupCache implements sink.Observer.
-func (m *Metrics) DedupCache(hits, misses, bytes, states int64) {
+func (m *Metrics) DedupCache(hits, misses, bytes, states int64, paused bool) {
 	m.dedupCache.WithLabelValues("hit").Add(float64(hits))
 	m.dedupCache.WithLabelValues("miss").Add(float64(misses))
 	m.dedupBytes.Set(float64(bytes))
 	m.dedupStates.Set(float64(states))
+	m.dedupPaused.Set(b2f(paused))
 }
 
 // Written implements sink.Observer.

@@ -68,7 +68,7 @@ func TestServerEndpointsAndReadiness(t *testing.T) {
 	m.ConnectionUp("alpha", true)
 	m.ConnectionUp("beta", false)
 	m.Written(3, 120, 40*time.Millisecond)
-	m.DedupCache(4, 6, 1<<20, 9)
+	m.DedupCache(4, 6, 1<<20, 9, true)
 	m.IngestLag(700 * time.Millisecond)
 	m.Redelivered(bus.ConsumerSink)
 	m.Poison("sink")
@@ -97,6 +97,7 @@ func TestServerEndpointsAndReadiness(t *testing.T) {
 		`pgcollector_sink_dedup_cache_total{result="miss"} 6`,
 		`pgcollector_sink_dedup_cache_bytes 1.048576e+06`,
 		`pgcollector_sink_dedup_cache_states 9`,
+		`pgcollector_sink_dedup_cache_paused 1`,
 		`pgcollector_sink_copy_duration_seconds_count 1`,
 		`pgcollector_ingest_lag_seconds_count 1`,
 		`pgcollector_redeliveries_total{consumer="sink"} 1`,

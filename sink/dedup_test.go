@@ -226,12 +226,19 @@ func storeScenario(t *testing.T, version int) (full, dd *datastore) {
 	// The second sink keeps no cache and the third one too small for
 	// every chain: what is stored must not depend on what they remember.
 	sinks := []*Ingester{dd.ingester(true, false), dd.ingesterCache(true, false, 0), dd.ingesterCache(true, false, 2*bus.KiB)}
+	results := make([]IngestResult, len(sinks))
 	for _, d := range deliveries {
 		_, err := fullSink.Ingest(ctx, d.batches)
 		require.NoError(t, err)
-		_, err = sinks[d.sink].Ingest(ctx, d.batches)
+		res, err := sinks[d.sink].Ingest(ctx, d.batches)
 		require.NoError(t, err)
+		results[d.sink].Add(res)
 	}
+	// The caches are counted as they were used: the sink without one
+	// reads every chain, the one with the default cache finds some.
+	require.Zero(t, results[1].CacheHits, "no cache, no hits")
+	require.Positive(t, results[1].CacheMisses)
+	require.Positive(t, results[0].CacheHits, "default cache: %+v", results[0])
 	// A forced replay of a delta run keeps its chain intact.
 	replayed := deliveries[22].batches
 	res, err := dd.ingester(true, true).Ingest(ctx, replayed)

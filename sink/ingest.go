@@ -48,6 +48,9 @@ type IngestResult struct {
 	Unchanged  int64 // change-tracked parts skipped: equal to the last snapshot
 	Statuses   int64 // status batches skipped
 	Poison     int64 // parts the datastore refused for good (logged)
+	// With PGC_SINK_DEDUP: chains whose last state was found in the
+	// sink's memory (CacheHits) or read from public.dedup_state.
+	CacheHits, CacheMisses int64
 }
 
 // Add sums results.
@@ -58,6 +61,8 @@ func (r *IngestResult) Add(o IngestResult) {
 	r.Unchanged += o.Unchanged
 	r.Statuses += o.Statuses
 	r.Poison += o.Poison
+	r.CacheHits += o.CacheHits
+	r.CacheMisses += o.CacheMisses
 }
 
 // ingestMode is how an Ingester's writes differ from the stage's; a nil
@@ -154,7 +159,8 @@ func (in *Ingester) Ingest(ctx context.Context, batches []bus.Batch) (IngestResu
 }
 
 func result(w written) IngestResult {
-	return IngestResult{Batches: w.batches, Rows: w.rows, Duplicates: w.duplicates, Unchanged: w.unchanged}
+	return IngestResult{Batches: w.batches, Rows: w.rows, Duplicates: w.duplicates, Unchanged: w.unchanged,
+		CacheHits: w.cacheHits, CacheMisses: w.cacheMisses}
 }
 
 // forced reports a force replay, which stores every run in full and

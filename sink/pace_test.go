@@ -95,7 +95,7 @@ func TestBacklogDrainIsPaced(t *testing.T) {
 	}
 	sc := testConfig()
 	sc.Workers, sc.MaxRowsPerSecond = 3, rate
-	sc.FlushBytes = 1 // each fetch is a flush
+	sc.FlushBytes = 1 // each message is a flush
 	start := time.Now()
 	s, stop := e.start(sc, nil)
 	e.eventually(batches*rowsEach, `SELECT count(*) FROM metrics.t_server`)
@@ -149,4 +149,30 @@ func TestWorkerCrashStopsTheSink(t *testing.T) {
 	info, err := c.Info(e.ctx)
 	require.NoError(t, err)
 	require.Zero(t, info.AckFloor.Stream, "no message acknowledged")
+}
+
+// A fetch is bounded by wire bytes, and compressed batches bring several
+// times PGC_SINK_FLUSH_BYTES of text in one fetch: the flushes still hold
+// at most about that much, the rest waits compressed, and every batch is
+// stored once.
+func TestFlushesStayWithinFlushBytes(t *testing.T) {
+	e := newEnv(t, catalogue)
+	const batches, rowsEach = 30, 2000
+	now := time.Now().UTC()
+	var text int
+	for i := range batches {
+		b := serverBatch(1, int64(i), now.Add(time.Duration(i)*time.Millisecond), rowsEach)
+		text += len(b.Data)
+		e.publish(b)
+	}
+	sc := testConfig()
+	sc.Workers = 1
+	sc.FlushBytes = bus.ByteSize(text / 10) // three batches a flush
+	s, stop := e.start(sc, nil)
+	e.eventually(batches*rowsEach, `SELECT count(*) FROM metrics.t_server`)
+	e.settled()
+	require.GreaterOrEqual(t, s.Stats().Flushes.Load(), int64(10), "%d bytes of text within %s a flush", text, sc.FlushBytes)
+	require.EqualValues(t, batches, s.Stats().BatchesStored.Load())
+	require.Equal(t, batches, e.count(`SELECT count(*) FROM public.ingest_ledger`))
+	require.NoError(t, stop())
 }

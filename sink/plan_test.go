@@ -177,3 +177,21 @@ func TestConfigValidate(t *testing.T) {
 	require.ErrorContains(t, err, "PGC_SINK_FLUSH_BYTES")
 	require.ErrorContains(t, err, "PGC_SINK_MAX_BACKOFF")
 }
+
+func TestFlushPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		sizes       []int
+		limit       int
+		take, bytes int
+	}{
+		{[]int{10, 10, 10}, 25, 2, 20},
+		{[]int{10, 10, 10}, 30, 3, 30},
+		{[]int{50, 10}, 25, 1, 50},  // at least one, however large
+		{[]int{5, 50, 1}, 25, 1, 5}, // in order: the small one after waits
+		{[]int{1, 1}, 1, 1, 1},
+	} {
+		take, bytes := flushPrefix(tc.sizes, tc.limit)
+		require.Equal(t, tc.take, take, "%v within %d", tc.sizes, tc.limit)
+		require.Equal(t, tc.bytes, bytes)
+	}
+}

@@ -81,9 +81,11 @@ func collectedMetric(probe string) string {
 // readCounters scrapes the window's counters once; zero when they cannot
 // be read.
 func readCounters(ctx context.Context, c *Collector) windowCounters {
+	var keyed []string
 	names := []string{dedupHit, dedupMiss, dedupBytes}
 	for _, p := range probes.All {
 		if len(p.Key) > 0 {
+			keyed = append(keyed, p.Name)
 			names = append(names, collectedMetric(p.Name))
 		}
 	}
@@ -95,10 +97,8 @@ func readCounters(ctx context.Context, c *Collector) windowCounters {
 		dedup:     DedupCache{Hits: int64(sums[dedupHit]), Misses: int64(sums[dedupMiss]), Bytes: int64(sums[dedupBytes])},
 		collected: map[string]int64{},
 	}
-	for _, p := range probes.All {
-		if len(p.Key) > 0 {
-			w.collected[p.Name] = int64(sums[collectedMetric(p.Name)])
-		}
+	for _, name := range keyed {
+		w.collected[name] = int64(sums[collectedMetric(name)])
 	}
 	return w
 }

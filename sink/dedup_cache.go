@@ -17,7 +17,11 @@ import "sync"
 // shape, 40 times the default budget, it found 0 %. Such a cache is only heap the garbage
 // collector has to work around, so the cache measures itself: over each
 // period in which states of pausePeriodFactor times the budget were
-// checked in, it counts how many checkouts found their state. When it had
+// checked in, it counts the chains whose cached state the write could use
+// and those it had to read from dedup_state, as the lock judged them (the
+// pgcollector_sink_dedup_cache_*_total counters: with several sinks a
+// state checked out may be older than the committed one, and then it is
+// a miss). When it had
 // to evict and found fewer than minHitPercent of them, it drops every
 // state and keeps none while pausePeriods more periods' worth of states go
 // by, then tries again from empty. A fleet whose states fit never evicts
@@ -30,9 +34,9 @@ type stateCache struct {
 	states map[stateKey]*runState
 	used   int64 // sum of cost over states
 
-	// The current period: bytes checked in, checkouts and how many found
-	// their state, whether checkin evicted; pausedFor counts down the
-	// periods left to pause.
+	// The current period: bytes checked in, the chains the writes looked
+	// up in dedup_state and how many of them the cache held, whether
+	// checkin evicted; pausedFor counts down the periods left to pause.
 	offered, lookups, found int64
 	evicted                 bool
 	pausedFor               int
@@ -52,12 +56,10 @@ func newStateCache(budget int64) *stateCache {
 func (c *stateCache) checkout(k stateKey) *runState {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.lookups++
 	st := c.states[k]
 	if st != nil {
 		delete(c.states, k)
 		c.used -= st.cost
-		c.found++
 	}
 	return st
 }
@@ -79,10 +81,14 @@ func (c *stateCache) endPeriod() {
 }
 
 // checkin puts committed states back, evicting others while the cache is
-// over its budget. A state larger than the whole budget is not kept.
-func (c *stateCache) checkin(states map[stateKey]*runState) {
+// over its budget. A state larger than the whole budget is not kept. hits
+// and misses are the write's count of chains whose cached state was the
+// committed one and of those read from dedup_state.
+func (c *stateCache) checkin(states map[stateKey]*runState, hits, misses int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.found += hits
+	c.lookups += hits + misses
 	for k, st := range states {
 		if st == nil || st.at.IsZero() {
 			continue

@@ -70,7 +70,7 @@ func (s *Sink) write(ctx context.Context, items []*item) (written, error) {
 		return written{}, err
 	}
 	if dw != nil {
-		s.dedup.cache.checkin(dw.states)
+		s.dedup.cache.checkin(dw.states, dw.hits, dw.misses)
 	}
 	return w, nil
 }

@@ -116,9 +116,21 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 	gen := st.gen
 	// out holds the rows a delta keeps, from its first left-out row on:
 	// until then the rows kept are a prefix of b.Data, and a delta that
-	// leaves none out is stored from b.Data without a copy.
+	// leaves none out is stored from b.Data without a copy. An owned item
+	// is filtered in place: the rows kept move down over those left out
+	// (wp is where the next one goes), so a flush holds its text once.
 	var out []byte
-	copying := false
+	copying, inPlace := false, false
+	wp := 0
+	giveUp := func() {
+		d.reset(st, w, key(b), out)
+		if inPlace {
+			// The run is stored in full after all: decode it again.
+			if it.redecode() != nil {
+				it.b.Data = nil // cannot happen: it decoded before
+			}
+		}
+	}
 	var skipped, seen int64
 	for rest := b.Data; len(rest) > 0; {
 		var row []byte
@@ -126,14 +138,14 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 		row, rest = nextRow(rest)
 		k, h, err := sc.scan(row)
 		if err != nil {
-			d.reset(st, w, key(b), out)
+			giveUp()
 			return
 		}
 		o, collision := st.find(k)
 		if collision || (o != nil && o.gen == gen) {
 			// A repeated key, or two keys of one hash: the run cannot be
 			// told apart per object.
-			d.reset(st, w, key(b), out)
+			giveUp()
 			return
 		}
 		seen++
@@ -143,7 +155,11 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 		case st.hash(o) == h && !keyframe:
 			o.gen = gen
 			skipped++
-			if !copying {
+			switch {
+			case copying || inPlace:
+			case it.owned():
+				inPlace, wp = true, rowStart
+			default:
 				// Most rows of a delta are left out: start small, grow
 				// in the pool.
 				copying = true
@@ -155,7 +171,14 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 			st.setHash(o, h)
 			o.gen = gen
 		}
-		if copying {
+		switch {
+		case inPlace:
+			// wp < rowStart: a row was left out before this one, so the
+			// newline fits before the row's own end.
+			wp += copy(b.Data[wp:], row)
+			b.Data[wp] = '\n'
+			wp++
+		case copying:
 			if cap(out)-len(out) < len(row)+1 {
 				out = bufpool.Grow(out, len(row)+1)
 			}
@@ -185,6 +208,8 @@ func (d *deduper) decide(it *item, st *runState, w *dedupWork) {
 		st.keyframeAt = t
 	} else if copying {
 		it.data, it.filtered = out, true
+	} else if inPlace {
+		it.b.Data = b.Data[:wp]
 	}
 	ex.add(b.ConnectionID, t, b.Database, scoped, len(p.Key), nil, kind)
 	st.at = t

@@ -53,8 +53,14 @@ func (d *deduper) apply(ctx context.Context, tx pgx.Tx, p *plan) (*dedupWork, er
 	for _, it := range items {
 		// A retried write decides afresh. The rows kept by a failed
 		// attempt are left to the garbage collector: pgx may return from
-		// a broken COPY before its reader has stopped.
-		it.data, it.filtered = nil, false
+		// a broken COPY before its reader has stopped. An owned item is
+		// decoded again, since it may have been filtered in place.
+		if it.tried && it.owned() {
+			if err := it.redecode(); err != nil {
+				return nil, err
+			}
+		}
+		it.data, it.filtered, it.tried = nil, false, true
 	}
 	w := &dedupWork{states: map[stateKey]*runState{}, changed: map[stateKey]bool{}, extras: map[string]*extraRows{}}
 	var keys []stateKey

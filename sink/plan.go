@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -17,9 +18,38 @@ type item struct {
 	buf []byte // b.Data's buffer from bufpool, if its body was decoded into one
 	// data replaces b.Data in the COPY when filtered: the rows of a delta
 	// run that changed (dedup.go), in a buffer from bufpool. b.Data stays
-	// whole, so a retried write decides again from the same rows.
+	// whole, so a retried write decides again from the same rows. An item
+	// that owns its buffer is filtered in place instead (b.Data shrinks to
+	// the rows kept), and a retry decodes its message again (redecode).
 	data     []byte
 	filtered bool
+	// tried is set once a write used the item: pgx may still read b.Data
+	// after a broken COPY, and b.Data may be filtered in place.
+	tried bool
+}
+
+// owned reports whether b.Data is the item's own decoded buffer, which
+// dedup may filter in place because the message can be decoded again.
+// A body that was not compressed is the message's data itself, and an
+// Ingester's batches belong to its caller.
+func (it *item) owned() bool { return it.msg != nil && it.buf != nil }
+
+// redecode gives an owned item a fresh copy of its batch, decoded again
+// from the message, for a write that must not use what an earlier one
+// left: rows filtered in place, or a buffer a broken COPY may still read.
+// The old buffer is left to the garbage collector for that reason.
+func (it *item) redecode() error {
+	var buf []byte
+	b, err := bus.DecodeBatchInto(it.msg.Data(), it.msg.Headers(), func(n int) []byte {
+		buf = bufpool.Get(n)
+		return buf
+	})
+	if err != nil {
+		bufpool.Put(buf)
+		return fmt.Errorf("decode batch %s again: %w", it.b.ID, err)
+	}
+	it.b, it.buf, it.data, it.filtered = b, buf, nil, false
+	return nil
 }
 
 // copyData is what the COPY of the item stores.

@@ -8,7 +8,8 @@ import (
 
 func TestGetRoundsUpToAClass(t *testing.T) {
 	for _, tc := range []struct{ n, want int }{
-		{0, 4096}, {1, 4096}, {4096, 4096}, {4097, 8192}, {1 << 20, 1 << 20}, {1<<20 + 1, 2 << 20}, {16 << 20, 16 << 20},
+		{0, 4096}, {1, 4096}, {4096, 4096}, {4097, 5120}, {7169, 8192}, {8192, 8192}, {1 << 20, 1 << 20},
+		{1<<20 + 1, 5 << 18}, {7<<18 + 1, 2 << 20}, {12 << 20, 12 << 20}, {16 << 20, 16 << 20},
 	} {
 		b := Get(tc.n)
 		require.Empty(t, b)
@@ -42,4 +43,23 @@ func BenchmarkGetPut(b *testing.B) {
 		buf = append(buf, 'x')
 		Put(buf)
 	}
+}
+
+// TestClassesAreTight: every size gets the smallest class that holds it,
+// which wastes less than a quarter of the buffer.
+func TestClassesAreTight(t *testing.T) {
+	for n := 4097; n <= 16<<20; n += 997 {
+		c, ok := class(n)
+		require.True(t, ok)
+		require.GreaterOrEqual(t, size(c), n)
+		require.Less(t, size(c-1), n, "class %d is not the smallest for %d", c, n)
+		require.Less(t, size(c)-n, size(c)/4+1)
+	}
+	for c := range classes {
+		got, ok := class(size(c))
+		require.True(t, ok)
+		require.Equal(t, c, got)
+	}
+	_, ok := class(16<<20 + 1)
+	require.False(t, ok)
 }

@@ -6,7 +6,7 @@
 // the largest share of the collector's allocations and so of its garbage
 // collection, which runs often under PGC_MEMORY_LIMIT.
 //
-// Buffers come in power-of-two size classes from 4 KiB to 16 MiB, each a
-// sync.Pool. Get never zeroes: the caller overwrites what it uses. Put
+// Buffers come in size classes from 4 KiB to 16 MiB, four per doubling
+// (4, 5, 6, 7, 8 KiB, ...), each a sync.Pool. Get never zeroes: the caller overwrites what it uses. Put
 // must be called only once nothing else can read the buffer any more.
 package bufpool

@@ -24,6 +24,7 @@ func (s *Sink) flush(ctx context.Context, msgs []jetstream.Msg) (crashed bool, e
 	if len(items) == 0 {
 		return false, nil
 	}
+	s.noteFlushSize(items)
 	start := time.Now()
 	w, cls, err := s.attempt(ctx, items)
 	switch {
@@ -186,6 +187,21 @@ func (s *Sink) fail(ctx context.Context, items []*item, err error) {
 	}
 	s.stats.Naks.Add(int64(len(items)))
 	sleep(ctx, d)
+}
+
+// noteFlushSize keeps Stats.LargestFlush: the decoded text one flush
+// holds, which PGC_SINK_FLUSH_BYTES bounds.
+func (s *Sink) noteFlushSize(items []*item) {
+	var n int64
+	for _, it := range items {
+		n += int64(len(it.b.Data))
+	}
+	for {
+		old := s.stats.LargestFlush.Load()
+		if n <= old || s.stats.LargestFlush.CompareAndSwap(old, n) {
+			return
+		}
+	}
 }
 
 // decode reads the messages' batches and terminates those that cannot be

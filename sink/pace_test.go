@@ -172,6 +172,8 @@ func TestFlushesStayWithinFlushBytes(t *testing.T) {
 	e.eventually(batches*rowsEach, `SELECT count(*) FROM metrics.t_server`)
 	e.settled()
 	require.GreaterOrEqual(t, s.Stats().Flushes.Load(), int64(10), "%d bytes of text within %s a flush", text, sc.FlushBytes)
+	require.Positive(t, s.Stats().LargestFlush.Load())
+	require.LessOrEqual(t, s.Stats().LargestFlush.Load(), int64(sc.FlushBytes), "no flush decoded more than the cap")
 	require.EqualValues(t, batches, s.Stats().BatchesStored.Load())
 	require.Equal(t, batches, e.count(`SELECT count(*) FROM public.ingest_ledger`))
 	require.NoError(t, stop())

@@ -45,6 +45,7 @@ type Stats struct {
 	Poison             atomic.Int64 // messages terminated: undecodable or refused by the datastore
 	Naks               atomic.Int64 // messages negatively acknowledged for a retry
 	Flushes            atomic.Int64 // committed transactions
+	LargestFlush       atomic.Int64 // decoded batch bytes of the largest flush so far
 }
 
 // Sink is the stage writing batches into the datastore.

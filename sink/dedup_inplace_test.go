@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/pgcollector/pgcollector/bus"
 	"github.com/pgcollector/pgcollector/internal/config"
+	"github.com/pgcollector/pgcollector/internal/store"
 	"github.com/pgcollector/pgcollector/probes"
 )
 
@@ -75,4 +77,53 @@ func TestDeltaFilteredInPlace(t *testing.T) {
 	require.Equal(t, whole, string(it.b.Data), "decoded again, the run is whole")
 	it.release()
 	require.NoError(t, msgs[0].Ack())
+}
+
+// TestRetriedDeltaDecodesAgain fails the first write of a delta after its
+// rows were filtered in place (a trigger raises a serialization failure
+// once, which the sink retries at once). The retry must decide from the
+// whole run again: the stored series equals the full one.
+func TestRetriedDeltaDecodesAgain(t *testing.T) {
+	e := newEnv(t, probes.All)
+	full := newDatastore(t, e.pg, e.pool, "full_series")
+	fullSink := full.ingester(false, false)
+	m := newFleetModel(7, 1)
+	start := time.Date(2026, 12, 6, 21, 3, 0, 0, time.UTC)
+	var runs [][]bus.Batch
+	for r := range 3 {
+		m.step()
+		bs := m.batches(start.Add(time.Duration(r)*5*time.Minute), int64(r+1))
+		_, err := fullSink.Ingest(e.ctx, bs)
+		require.NoError(t, err)
+		runs = append(runs, bs)
+	}
+	publish := func(bs []bus.Batch) {
+		for i, b := range bs {
+			e.publishRaw(b, fmt.Sprintf("%s#%d#%d", b.ID, b.Part, i))
+		}
+	}
+	s, stop := e.start(testConfig(), nil)
+	publish(runs[0])
+	e.settled()
+
+	const probe = "pg_stat_all_tables"
+	e.exec(`CREATE SEQUENCE public.fail_once`)
+	e.exec(`CREATE FUNCTION public.fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF nextval('public.fail_once') = 1 THEN
+    RAISE EXCEPTION 'injected failure' USING ERRCODE = '40001';
+  END IF;
+  RETURN NEW;
+END $$`)
+	e.exec(`CREATE TRIGGER fail_once BEFORE INSERT ON ` + store.Table(probe) + ` FOR EACH ROW EXECUTE FUNCTION public.fail_once()`)
+	publish(runs[1])
+	publish(runs[2])
+	e.settled()
+	require.NoError(t, stop())
+	require.Greater(t, e.count(`SELECT last_value::int FROM public.fail_once`), 1, "the trigger failed a write, and the retry got through")
+	require.Positive(t, s.Stats().RowsUnchanged.Load(), "the deltas left unchanged rows out")
+
+	dd := &datastore{t: t, pool: e.pool}
+	series := `SELECT x::text FROM ` + store.SeriesFunction(probe) + `('-infinity', 'infinity') x ORDER BY 1`
+	require.Equal(t, full.rows(`SELECT x::text FROM `+store.Table(probe)+` x ORDER BY 1`), dd.rows(series))
 }

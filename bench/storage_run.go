@@ -201,8 +201,14 @@ func storageMethod(major int, o StorageOptions, shapes []string) string {
 // datastore cluster when the phase runs alone.
 var StorageDatastoreSettings = map[string]string{"max_connections": "100", "shared_buffers": "256MB", "max_wal_size": "4GB"}
 
-// fullEveryAt is the hour of the 300 s probes at the compressed interval:
-// 12 runs.
+// fullEveryAt is the hour of the 300 s probes at the compressed interval,
+// 12 runs, less half an interval. The measured window is runs 2 to 13, and
+// the 13th run falls 12 intervals after the first: at exactly 12 intervals,
+// whether it became a keyframe hung on milliseconds of collection time, so
+// the window held one keyframe or none. Half an interval early, it always
+// holds exactly one, as an hour of production does (one full run per 12).
+// The sink's floor of one minute applies.
 func fullEveryAt(interval time.Duration) time.Duration {
-	return time.Duration(float64(time.Hour) * interval.Seconds() / 300)
+	d := time.Duration(float64(time.Hour)*interval.Seconds()/300) - interval/2
+	return max(d, time.Minute)
 }

@@ -202,13 +202,15 @@ func storageMethod(major int, o StorageOptions, shapes []string) string {
 var StorageDatastoreSettings = map[string]string{"max_connections": "100", "shared_buffers": "256MB", "max_wal_size": "4GB"}
 
 // fullEveryAt is the hour of the 300 s probes at the compressed interval,
-// 12 runs, less half an interval. The measured window is runs 2 to 13, and
-// the 13th run falls 12 intervals after the first: at exactly 12 intervals,
-// whether it became a keyframe hung on milliseconds of collection time, so
-// the window held one keyframe or none. Half an interval early, it always
-// holds exactly one, as an hour of production does (one full run per 12).
-// The sink's floor of one minute applies.
+// 12 runs, less one interval. The measured window is runs 2 to 13, and
+// the 13th run falls 12 intervals after the first, give or take how late
+// each began: at exactly 12 intervals, whether it became a keyframe hung on
+// that lateness, so the window held one keyframe or none (0.31x or 0.15x of
+// the peer for the big shape). At 11 intervals the 12th or the 13th run is
+// the keyframe, whatever the lateness below an interval, and the next is
+// beyond the window: it always holds exactly one, as an hour of production
+// does (one full run per 12). The sink's floor of one minute applies.
 func fullEveryAt(interval time.Duration) time.Duration {
-	d := time.Duration(float64(time.Hour)*interval.Seconds()/300) - interval/2
+	d := time.Duration(float64(time.Hour)*interval.Seconds()/300) - interval
 	return max(d, time.Minute)
 }

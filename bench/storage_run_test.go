@@ -17,9 +17,9 @@ func TestStorageVariants(t *testing.T) {
 	known := map[string]bool{"PGC_SINK_DEDUP": true, "PGC_SINK_FULL_EVERY": true}
 	require.Equal(t, [][]string{{"PGC_SINK_DEDUP=false"}, {"PGC_SINK_DEDUP=true"}}, DefaultVariants(known))
 
-	require.Equal(t, 115*time.Second, fullEveryAt(10*time.Second), "half an interval before the 13th run")
+	require.Equal(t, 110*time.Second, fullEveryAt(10*time.Second), "an interval before the 13th run")
 	require.Equal(t, time.Minute, fullEveryAt(5*time.Second), "the sink's floor")
-	require.Equal(t, []string{"PGC_SINK_DEDUP=true", "PGC_SINK_FULL_EVERY=1m55s"},
+	require.Equal(t, []string{"PGC_SINK_DEDUP=true", "PGC_SINK_FULL_EVERY=1m50s"},
 		scaleFullEvery([]string{"PGC_SINK_DEDUP=true"}, known, 10*time.Second))
 	require.Equal(t, []string{"PGC_SINK_FULL_EVERY=1m0s"}, scaleFullEvery(nil, known, 5*time.Second), "dedup is on by default")
 	require.Equal(t, []string{"PGC_SINK_DEDUP=false"}, scaleFullEvery([]string{"PGC_SINK_DEDUP=false"}, known, 10*time.Second))

@@ -132,7 +132,7 @@ func MeasureStorage(ctx context.Context, ds *pgtest.Cluster, shape StorageShape,
 			return nil, err
 		}
 	}
-	if err := collectRuns(ctx, mon, dbs, shape, o, cs, pools, started); err != nil {
+	if err := collectRuns(ctx, mon, dbs, shape, o, cs, pools, started, say); err != nil {
 		return nil, err
 	}
 	elapsed := time.Since(started)
@@ -176,7 +176,7 @@ func MeasureStorage(ctx context.Context, ds *pgtest.Cluster, shape StorageShape,
 // collector's datastore holds Runs runs of pg_stat_all_tables in every
 // database.
 func collectRuns(ctx context.Context, mon *pgtest.Cluster, dbs []string, shape StorageShape, o StorageOptions,
-	cs []*Collector, pools []*pgxpool.Pool, started time.Time) error {
+	cs []*Collector, pools []*pgxpool.Pool, started time.Time, say func(string, ...any)) error {
 	deadline := started.Add(time.Duration(o.Runs+6) * o.Interval * 3)
 	for {
 		if err := touchTables(ctx, mon, dbs[1:], shape.Content.Tables, o.Touch); err != nil {
@@ -195,7 +195,7 @@ FROM metrics.pg_stat_all_tables GROUP BY database_name) s`).Scan(&runs); err != 
 			least = min(least, runs)
 		}
 		if least >= o.Runs {
-			return nil
+			return awaitWholeSlots(ctx, pools, o.Interval, say)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: only %d runs of pg_stat_all_tables stored after %s; log %s",
@@ -254,4 +254,55 @@ func execOn(ctx context.Context, dsn string, sql ...string) error {
 		}
 	}
 	return nil
+}
+
+// wholeSlotsSQL counts the slots of database-scoped probes that some but
+// not all of their databases have stored yet, from the ingest ledger
+// ("<connection>.<probe>.<slot>.<database>"). A burst runs the databases
+// one after another, so the newest slot is often stored in part.
+const wholeSlotsSQL = `
+WITH l AS (
+  SELECT split_part(batch_id, '.', 2) AS probe, split_part(batch_id, '.', 3) AS slot,
+         substr(batch_id, length(split_part(batch_id, '.', 1)) + length(split_part(batch_id, '.', 2))
+                + length(split_part(batch_id, '.', 3)) + 4) AS db
+  FROM public.ingest_ledger
+  WHERE batch_id NOT LIKE '%!status' AND batch_id ~ '^[0-9]+\.[^.]+\.[0-9]+\..'
+), per AS (
+  SELECT probe, count(DISTINCT db) AS dbs FROM l GROUP BY probe
+)
+SELECT count(*) FROM (
+  SELECT l.probe, l.slot, count(DISTINCT l.db) AS n, min(per.dbs) AS want
+  FROM l JOIN per USING (probe) GROUP BY l.probe, l.slot
+) s WHERE n < want`
+
+// awaitWholeSlots waits, polling every second for up to three intervals,
+// until no slot of a database-scoped probe is stored in part in any
+// collector's datastore. The sizes are read then: a run counts once any
+// of its batches is in the ledger, so a slot cut short would count its
+// run without the rows of its later databases (keyframes, when the last
+// slot is the window's full run).
+func awaitWholeSlots(ctx context.Context, pools []*pgxpool.Pool, interval time.Duration, say func(string, ...any)) error {
+	deadline := time.Now().Add(3 * interval)
+	for {
+		partial := 0
+		for _, pool := range pools {
+			var n int
+			if err := pool.QueryRow(ctx, wholeSlotsSQL).Scan(&n); err != nil {
+				return fmt.Errorf("slots stored in part: %w", err)
+			}
+			partial += n
+		}
+		if partial == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			say("storage: %d slot(s) of database probes still stored in part after %s; reading sizes anyway", partial, 3*interval)
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }

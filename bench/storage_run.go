@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pgcollector/pgcollector/internal/pgtest"
+	"github.com/pgcollector/pgcollector/sink"
 )
 
 // StoragePlan sizes the datastore-cost phase: the shapes, and the options
@@ -209,8 +210,8 @@ var StorageDatastoreSettings = map[string]string{"max_connections": "100", "shar
 // the peer for the big shape). At 11 intervals the 12th or the 13th run is
 // the keyframe, whatever the lateness below an interval, and the next is
 // beyond the window: it always holds exactly one, as an hour of production
-// does (one full run per 12). The sink's floor of one minute applies.
+// does (one full run per 12). The sink's floor (sink.MinFullEvery) applies.
 func fullEveryAt(interval time.Duration) time.Duration {
 	d := time.Duration(float64(time.Hour)*interval.Seconds()/300) - interval
-	return max(d, time.Minute)
+	return max(d, sink.MinFullEvery)
 }

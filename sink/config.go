@@ -9,6 +9,9 @@ import (
 	"github.com/pgcollector/pgcollector/internal/partition"
 )
 
+// MinFullEvery is the shortest PGC_SINK_FULL_EVERY the sink accepts.
+const MinFullEvery = time.Minute
+
 // Config tunes the sink. cmd loads it under the PGC prefix, so the
 // variables are PGC_SINK_FLUSH_BYTES and so on.
 type Config struct {
@@ -71,9 +74,9 @@ func (c Config) Validate() error {
 	if c.MaxRowsPerSecond < 0 {
 		bad("PGC_SINK_MAX_ROWS_PER_SECOND", "must not be negative (0 is unlimited), got %g", c.MaxRowsPerSecond)
 	}
-	if c.FullEvery < time.Minute || c.FullEvery > partition.Length {
-		bad("PGC_SINK_FULL_EVERY", "must be between 1m and %s (a weekly partition starts with a full run anyway), got %s",
-			partition.Length, c.FullEvery)
+	if c.FullEvery < MinFullEvery || c.FullEvery > partition.Length {
+		bad("PGC_SINK_FULL_EVERY", "must be between %s and %s (a weekly partition starts with a full run anyway), got %s",
+			MinFullEvery, partition.Length, c.FullEvery)
 	}
 	if c.DedupCacheBytes < 0 {
 		bad("PGC_SINK_DEDUP_CACHE_BYTES", "must not be negative (0 keeps no cache), got %s", c.DedupCacheBytes)

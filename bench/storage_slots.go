@@ -14,17 +14,15 @@ import (
 // one after another, so the newest slot is often stored in part.
 const partialSlotsSQL = `
 WITH l AS (
-  SELECT split_part(batch_id, '.', 2) AS probe, split_part(batch_id, '.', 3) AS slot,
-         substr(batch_id, length(split_part(batch_id, '.', 1)) + length(split_part(batch_id, '.', 2))
-                + length(split_part(batch_id, '.', 3)) + 4) AS db
-  FROM public.ingest_ledger
-  WHERE batch_id NOT LIKE '%!status' AND batch_id ~ '^[0-9]+\.[^.]+\.[0-9]+\..'
+  SELECT m[1] AS conn, m[2] AS probe, m[3] AS slot, m[4] AS db
+  FROM public.ingest_ledger, regexp_match(batch_id, '^([0-9]+)\.([^.]+)\.([0-9]+)\.(.+)$') AS m
+  WHERE batch_id NOT LIKE '%!status'
 ), per AS (
-  SELECT probe, count(DISTINCT db) AS dbs FROM l GROUP BY probe
+  SELECT conn, probe, count(DISTINCT db) AS dbs FROM l GROUP BY conn, probe
 )
 SELECT count(*) FROM (
-  SELECT l.probe, l.slot, count(DISTINCT l.db) AS n, min(per.dbs) AS want
-  FROM l JOIN per USING (probe) GROUP BY l.probe, l.slot
+  SELECT l.conn, l.probe, l.slot, count(DISTINCT l.db) AS n, min(per.dbs) AS want
+  FROM l JOIN per USING (conn, probe) GROUP BY l.conn, l.probe, l.slot
 ) s WHERE n < want`
 
 // awaitWholeSlots waits, polling every second for up to three intervals,

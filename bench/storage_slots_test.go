@@ -17,7 +17,8 @@ import (
 // TestPartialSlots checks the storage phase's wait on a real datastore,
 // with ledger ids made by bus.BatchID: a slot some databases have not
 // stored yet is counted until they have, whatever the database's name;
-// server-scoped runs and status rows are not slots of a burst.
+// server-scoped runs and status rows are not slots of a burst, and each
+// connection has its own databases.
 func TestPartialSlots(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -57,4 +58,7 @@ func TestPartialSlots(t *testing.T) {
 	record(bus.BatchID(7, "pg_stat_all_indexes", 101, "app.1"))
 	record(bus.BatchID(7, "pg_stat_all_indexes", 101, "app2"))
 	require.Equal(t, 0, count())
+
+	record(bus.BatchID(8, "pg_stat_all_tables", 101, "postgres"))
+	require.Equal(t, 0, count(), "another connection's databases are its own")
 }

@@ -185,7 +185,7 @@ func storageMethod(major int, o StorageOptions, shapes []string) string {
 			len(o.Variants), strings.Join(vs, ", "))
 	}
 	return fmt.Sprintf("Shapes %s, PostgreSQL %d. Each shape is one monitored cluster collected by the built `pgcollector run`: %s, "+
-		"every probe every %s until %d runs of pg_stat_all_tables are stored. Write pattern: once per interval, %.0f%% of each "+
+		"every probe every %s until %d runs of pg_stat_all_tables are stored and no slot of a database probe lacks a database. Write pattern: once per interval, %.0f%% of each "+
 		"application database's tables, picked at random, get one UPDATE and one index SELECT; the other tables are idle. "+
 		"Then each probe's partitions are read: pg_relation_size (heap), the TOAST table, pg_indexes_size and "+
 		"pg_total_relation_size, over the rows stored. Rows per run leave the first run out (it stores every object, "+

@@ -25,9 +25,10 @@ func TestOpenDeclaresStreamsAndConsumers(t *testing.T) {
 		dupes     time.Duration
 		maxAge    time.Duration
 	}{
-		StreamJobs:    {"pgc.jobs.>", jetstream.WorkQueuePolicy, 10 * time.Minute, time.Hour},
-		StreamBatches: {"pgc.batches.>", jetstream.LimitsPolicy, 2 * time.Minute, 0},
-		StreamTimers:  {"pgc.timers.>", jetstream.WorkQueuePolicy, 25 * time.Hour, 0},
+		StreamJobs:     {"pgc.jobs.>", jetstream.WorkQueuePolicy, 2 * time.Minute, time.Hour},
+		StreamBatches:  {"pgc.batches.>", jetstream.LimitsPolicy, 2 * time.Minute, 0},
+		StreamTimers:   {"pgc.timers.>", jetstream.WorkQueuePolicy, 25 * time.Hour, 0},
+		StreamSchedule: {"pgc.schedule.>", jetstream.LimitsPolicy, 2 * time.Minute, 8 * 24 * time.Hour},
 	}
 	for name, w := range want {
 		s, err := b.JS().Stream(ctx, name)
@@ -139,7 +140,7 @@ func TestRemoteBusSharesTheEmbeddedServer(t *testing.T) {
 		}
 		return out
 	}
-	require.ElementsMatch(t, []string{StreamJobs, StreamBatches, StreamTimers}, names(host))
+	require.ElementsMatch(t, []string{StreamJobs, StreamBatches, StreamTimers, StreamSchedule}, names(host))
 	require.ElementsMatch(t, names(host), names(remote[2]))
 	rc, err := remote[3].Jobs(ctx)
 	require.NoError(t, err)

@@ -126,7 +126,7 @@ func TestRemoteClusterDeclaresWithANodeDown(t *testing.T) {
 	}
 	require.NoError(t, r.err)
 	t.Cleanup(r.b.Close)
-	for _, name := range []string{StreamJobs, StreamBatches, StreamTimers} {
+	for _, name := range []string{StreamJobs, StreamBatches, StreamTimers, StreamSchedule} {
 		s, err := r.b.JS().Stream(testCtx(t), name)
 		require.NoError(t, err)
 		require.Equal(t, 3, s.CachedInfo().Config.Replicas, name)

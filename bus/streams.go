@@ -26,6 +26,15 @@ const (
 // oldest jobs, stale by then anyway, make room.
 const jobsMaxBytes = 256 * int64(MiB)
 
+// jobsDuplicates is PGC_JOBS' deduplication window. Schedulers running
+// side by side publish a slot within a tick or two of each other, and a
+// publish resent after a lost acknowledgement comes within seconds. What
+// a scheduler that starts must not publish again, slots in progress that
+// an earlier run published minutes ago, it learns from PGC_SCHEDULE
+// (schedule.go) instead. JetStream keeps every id of the window in memory:
+// at 1,000 servers 10 minutes held ~88,000 job ids, ~15 MB.
+const jobsDuplicates = 2 * time.Minute
+
 // batchesDuplicates is PGC_BATCHES' deduplication window. It only has to
 // catch a part published again within seconds (an acknowledgement lost on
 // the way back) or by a redelivered job (after the fetcher consumer's 60 s
@@ -35,7 +44,7 @@ const jobsMaxBytes = 256 * int64(MiB)
 // 10 MB of batch ids, 2 minutes about 2 MB.
 const batchesDuplicates = 2 * time.Minute
 
-// streamConfigs declares the three streams. PGC_BATCHES has no MaxAge on
+// streamConfigs declares the four streams. PGC_BATCHES has no MaxAge on
 // purpose: the stream would expire unacknowledged batches after the replay
 // window too, which the design forbids. The window applies to acknowledged
 // batches only and is enforced by the trimmer (trim.go), which is also what
@@ -50,7 +59,7 @@ func (b *Bus) streamConfigs() []jetstream.StreamConfig {
 		MaxAge:      time.Hour,
 		MaxBytes:    jobsMaxBytes,
 		Discard:     jetstream.DiscardOld,
-		Duplicates:  10 * time.Minute,
+		Duplicates:  jobsDuplicates,
 		Replicas:    b.cfg.StreamReplicas,
 	}, {
 		Name:        StreamBatches,
@@ -71,7 +80,7 @@ func (b *Bus) streamConfigs() []jetstream.StreamConfig {
 		Storage:     jetstream.FileStorage,
 		Duplicates:  25 * time.Hour,
 		Replicas:    b.cfg.StreamReplicas,
-	}}
+	}, b.scheduleStreamConfig()}
 }
 
 // consumerConfigs declares the durable consumers, each shared by every
@@ -117,7 +126,10 @@ func (b *Bus) declare(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		cc := consumers[sc.Name]
+		cc, ok := consumers[sc.Name]
+		if !ok {
+			continue // PGC_SCHEDULE is read by subject, not consumed
+		}
 		err = b.retry(ctx, "declare consumer "+sc.Name+" > "+cc.Durable, func(ctx context.Context) error {
 			_, err := b.js.CreateOrUpdateConsumer(ctx, sc.Name, cc)
 			return err

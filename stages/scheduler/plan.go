@@ -29,6 +29,9 @@ type entry struct {
 type plan struct {
 	entries map[key]*entry
 	queue   entryHeap
+	// resume holds the slots earlier runs published (checkpoint.go), for
+	// the first sync to adopt; it is dropped then.
+	resume map[key]mark
 }
 
 func newPlan() *plan { return &plan{entries: map[key]*entry{}} }
@@ -36,7 +39,8 @@ func newPlan() *plan { return &plan{entries: map[key]*entry{}} }
 // sync adopts a new configuration. A newly seen pair publishes its
 // current slot before the slot ends (catchUpDelay); a pair whose interval
 // changed is looked at now as well, and due decides whether its current
-// slot still needs a job; removed pairs leave the schedule.
+// slot still needs a job; removed pairs leave the schedule. A pair whose
+// slot in progress an earlier run published (resume) waits for its next.
 func (p *plan) sync(conns []catalog.Connection, cfgs map[string]catalog.ProbeConfig, known map[string]bool, now time.Time) {
 	seen := make(map[key]bool, len(p.entries))
 	for _, c := range conns {
@@ -52,7 +56,9 @@ func (p *plan) sync(conns []catalog.Connection, cfgs map[string]catalog.ProbeCon
 				h := phaseHash(k.conn, k.probe)
 				e = &entry{key: k, interval: pc.IntervalSeconds, phase: h, order: order(h)}
 				e.off = int64(h % uint32(e.interval))
-				e.next = now.Unix() + e.catchUpDelay(now)
+				if !p.adopt(e, now) {
+					e.next = now.Unix() + e.catchUpDelay(now)
+				}
 				p.entries[k] = e
 				heap.Push(&p.queue, e)
 			case e.interval != pc.IntervalSeconds:
@@ -69,6 +75,7 @@ func (p *plan) sync(conns []catalog.Connection, cfgs map[string]catalog.ProbeCon
 			delete(p.entries, k)
 		}
 	}
+	p.resume = nil
 }
 
 // catchUpSpread bounds how long the first job of a newly seen pair may

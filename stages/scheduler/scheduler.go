@@ -99,6 +99,10 @@ type Scheduler struct {
 	// it (priorKnown): a job an earlier run left waiting is at or below.
 	prior      uint64
 	priorKnown bool
+
+	ckpt              Checkpointer // nil: no checkpoint
+	lastCheckpoint    time.Time
+	checkpointFailing bool
 }
 
 // New validates the configuration; it starts nothing.
@@ -110,8 +114,12 @@ func New(cfg Config, src Source, pub Publisher, log *slog.Logger) (*Scheduler, e
 	for _, p := range probes.All {
 		known[p.Name] = true
 	}
-	return &Scheduler{cfg: cfg, src: src, pub: pub, log: log, known: known, now: time.Now, plan: newPlan(),
-		obs: nopObserver{}}, nil
+	s := &Scheduler{cfg: cfg, src: src, pub: pub, log: log, known: known, now: time.Now, plan: newPlan(),
+		obs: nopObserver{}}
+	if c, ok := pub.(Checkpointer); ok {
+		s.ckpt = c
+	}
+	return s, nil
 }
 
 // SetObserver directs the scheduler's events to o. Call it before Run;
@@ -130,12 +138,16 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		return nil
 	case <-s.src.Ready():
 	}
+	s.loadCheckpoint(ctx)
 	t := time.NewTicker(s.cfg.Tick)
 	defer t.Stop()
 	for {
 		s.publishDue(ctx)
+		s.checkpoint(ctx, false)
 		select {
 		case <-ctx.Done():
+			// What this run published is saved for the next one.
+			s.checkpoint(context.WithoutCancel(ctx), true)
 			return nil
 		case <-t.C:
 		}

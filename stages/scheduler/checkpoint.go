@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pgcollector/pgcollector/bus"
+	"github.com/pgcollector/pgcollector/probes"
 )
 
 // Checkpointer stores what the scheduler published, for the next run;
@@ -43,11 +45,10 @@ func (s *Scheduler) loadCheckpoint(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, checkpointTimeout)
 	defer cancel()
-	names := make([]string, 0, len(s.known))
-	for name := range s.known {
-		names = append(names, name)
+	names := make([]string, 0, len(probes.All))
+	for _, p := range probes.All {
+		names = append(names, p.Name)
 	}
-	slices.Sort(names)
 	got, err := s.ckpt.LoadSchedule(ctx, names)
 	if err != nil && ctx.Err() == nil {
 		s.log.Warn("schedule checkpoint not read in full; slots in progress that an earlier run published may run again",
@@ -94,9 +95,10 @@ func (s *Scheduler) checkpoint(ctx context.Context, force bool) {
 	}
 }
 
-// published groups the last published slot of every pair by probe. A
-// pair whose interval changed since its last job is left out: its slot
-// numbers belong to the old interval.
+// published groups the last published slot of every pair by probe (an
+// interval is set per probe, so one per group). A pair whose interval
+// changed since its last job is left out: its slot numbers belong to the
+// old interval.
 func (p *plan) published() []bus.ProbeSlots {
 	byProbe := map[string]*bus.ProbeSlots{}
 	for _, e := range p.entries {
@@ -108,24 +110,13 @@ func (p *plan) published() []bus.ProbeSlots {
 			ps = &bus.ProbeSlots{Probe: e.probe, IntervalSeconds: e.interval, Slots: map[int64]int64{}}
 			byProbe[e.probe] = ps
 		}
-		if ps.IntervalSeconds != e.interval {
-			continue // cannot happen: an interval is set per probe
-		}
 		ps.Slots[e.conn] = e.last.slot
 	}
 	out := make([]bus.ProbeSlots, 0, len(byProbe))
 	for _, ps := range byProbe {
 		out = append(out, *ps)
 	}
-	slices.SortFunc(out, func(a, b bus.ProbeSlots) int {
-		switch {
-		case a.Probe < b.Probe:
-			return -1
-		case a.Probe > b.Probe:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b bus.ProbeSlots) int { return strings.Compare(a.Probe, b.Probe) })
 	return out
 }
 
